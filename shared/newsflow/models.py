@@ -1,0 +1,233 @@
+"""Pydantic models for every message, document and record that crosses a boundary.
+
+The DynamoDB item shape lives in ``newsflow.storage`` and is mapped explicitly from
+:class:`ArticleRecord`; nothing here knows about AWS.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from newsflow.errors import PermanentError, Reason, Stage
+
+MAX_URL_LENGTH = 2048
+
+
+class ArticleStatus(StrEnum):
+    FETCHED = "FETCHED"
+    ENRICHED = "ENRICHED"
+    FAILED = "FAILED"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=False)
+
+
+# --------------------------------------------------------------------------- messages
+
+
+class IngestMessage(_Model):
+    """What producers put on IngestQueue: a bare URL string or this JSON object."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: Annotated[str, Field(min_length=1, description="The article URL as given by the producer.")]
+    source: Annotated[str | None, Field(default=None, description="Free-form producer name.")]
+    force: Annotated[bool, Field(default=False, description="Re-fetch even if already stored.")]
+    metadata: Annotated[
+        dict[str, str], Field(default_factory=dict, description="Opaque producer metadata.")
+    ]
+
+
+def parse_ingest_body(body: str | None) -> IngestMessage:
+    """Read an IngestQueue body: a bare URL, or JSON ``{"url": ..., ...}``.
+
+    Raises :class:`PermanentError` (``invalid_message``) for a body that holds no URL at all, so a
+    bad message is rejected once and never retried.
+    """
+    text = (body or "").strip()
+    if not text:
+        raise PermanentError(Reason.INVALID_MESSAGE, "empty message body", stage=Stage.INTAKE)
+    if text[0] in "{[\"":
+        try:
+            payload = json.loads(text)
+        except ValueError as exc:
+            raise PermanentError(
+                Reason.INVALID_MESSAGE, f"body is not valid JSON: {exc}", stage=Stage.INTAKE
+            ) from exc
+        if isinstance(payload, str):
+            payload = {"url": payload}
+        if not isinstance(payload, dict):
+            raise PermanentError(
+                Reason.INVALID_MESSAGE,
+                f"JSON body must be an object with a 'url', got {type(payload).__name__}",
+                stage=Stage.INTAKE,
+            )
+        try:
+            return IngestMessage.model_validate(payload)
+        except ValidationError as exc:
+            raise PermanentError(
+                Reason.INVALID_MESSAGE, _summarise(exc), stage=Stage.INTAKE
+            ) from exc
+    # A bare body is taken as one URL; whether it *is* a usable URL is the URL rules' call,
+    # so prose still becomes a FAILED article item with reason ``invalid_url``.
+    return IngestMessage(url=text)
+
+
+def _summarise(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:3]:
+        where = ".".join(str(p) for p in error["loc"]) or "body"
+        parts.append(f"{where}: {error['msg']}")
+    return "invalid message: " + "; ".join(parts)
+
+
+class EnrichMessage(_Model):
+    """What the fetch stage hands to EnrichQueue: where the parsed document lives."""
+
+    article_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
+    bucket: Annotated[str, Field(min_length=1)]
+    key: Annotated[str, Field(min_length=1)]
+
+
+# --------------------------------------------------------------------------- documents
+
+
+class ExtractorInfo(_Model):
+    name: str = "trafilatura"
+    version: str
+
+
+class ParsedArticle(_Model):
+    """The parsed document stored at ``articles/dt=…/<article_id>.json``.
+
+    ``parse_html`` fills the content fields; the fetch stage adds where and when it came from
+    (those fields are ``None`` for a document parsed offline without a URL).
+    """
+
+    url: Annotated[str | None, Field(default=None, description="URL as given by the producer.")]
+    final_url: Annotated[str | None, Field(default=None, description="URL after redirects.")]
+    canonical_url: str | None = None
+    article_id: str | None = None
+    domain: str | None = None
+    title: str | None = None
+    author: str | None = None
+    published: Annotated[date | None, Field(default=None, description="Publication date.")]
+    site_name: str | None = None
+    language: Annotated[
+        str | None, Field(default=None, description="ISO 639-1 code of the text's language.")
+    ]
+    description: str | None = None
+    image: str | None = None
+    categories: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    text: Annotated[str, Field(description="The article body as plain text.")]
+    word_count: int = 0
+    fetched_at: datetime | None = None
+    extractor: ExtractorInfo
+
+
+class Mention(_Model):
+    start: Annotated[int, Field(ge=0, description="Character offset into the document text.")]
+    end: Annotated[int, Field(ge=0)]
+    text: str
+
+
+SentimentLabel = Literal["POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED"]
+
+
+class SentimentScores(_Model):
+    positive: float = 0.0
+    negative: float = 0.0
+    neutral: float = 0.0
+    mixed: float = 0.0
+
+
+class Sentiment(_Model):
+    label: SentimentLabel
+    score: Annotated[float, Field(ge=-1.0, le=1.0, description="-1 (negative) .. 1 (positive)")]
+    scores: SentimentScores = Field(default_factory=SentimentScores)
+
+
+class Entity(_Model):
+    text: Annotated[str, Field(description="Canonical surface form.")]
+    type: Annotated[str, Field(description="PERSON, ORGANIZATION, LOCATION, EVENT, WORK, ...")]
+    count: int
+    salience: Annotated[float, Field(ge=0.0, le=1.0)]
+    mentions: list[Mention] = Field(default_factory=list)
+    sentiment: Sentiment | None = None
+
+
+class EnrichmentInfo(_Model):
+    backend: str
+    model: str
+    version: str
+    language_supported: bool
+
+
+class Enrichment(_Model):
+    entities: list[Entity] = Field(default_factory=list)
+    sentiment: Sentiment | None = None
+    enrichment: EnrichmentInfo
+
+
+class EnrichedArticle(ParsedArticle):
+    """The document stored at ``enriched/dt=…/<article_id>.json``."""
+
+    entities: list[Entity] = Field(default_factory=list)
+    sentiment: Sentiment | None = None
+    enrichment: EnrichmentInfo
+
+
+# --------------------------------------------------------------------------- records
+
+
+class Failure(_Model):
+    stage: Stage
+    reason: Reason
+    detail: str
+    http_status: int | None = None
+
+
+class TopEntity(_Model):
+    text: str
+    type: str
+    count: int
+    salience: float
+
+
+class ArticleRecord(_Model):
+    """The article as tracked in DynamoDB (domain view; see storage for the item shape)."""
+
+    article_id: str
+    url: str
+    canonical_url: str | None = None
+    domain: str | None = None
+    status: ArticleStatus
+    failure: Failure | None = None
+    title: str | None = None
+    author: str | None = None
+    published: date | None = None
+    language: str | None = None
+    word_count: int | None = None
+    sentiment: Sentiment | None = None
+    top_entities: list[TopEntity] = Field(default_factory=list)
+    raw_key: str | None = None
+    article_key: str | None = None
+    enriched_key: str | None = None
+    content_sha256: str | None = None
+    source: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    attempts: int = 0
+    handoff_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+def as_dict(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json")
