@@ -11,7 +11,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from newsflow.errors import PermanentError, Reason, Stage
 
@@ -36,12 +36,23 @@ class IngestMessage(_Model):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: Annotated[str, Field(min_length=1, description="The article URL as given by the producer.")]
-    source: Annotated[str | None, Field(default=None, description="Free-form producer name.")]
-    force: Annotated[bool, Field(default=False, description="Re-fetch even if already stored.")]
-    metadata: Annotated[
-        dict[str, str], Field(default_factory=dict, description="Opaque producer metadata.")
+    url: Annotated[
+        str, Field(min_length=1, description="The article URL as given by the producer.")
     ]
+    source: Annotated[str | None, Field(max_length=256, description="Free-form producer name.")] = (
+        None
+    )
+    force: Annotated[bool, Field(description="Re-fetch even if already stored.")] = False
+    metadata: dict[str, str] = Field(
+        default_factory=dict, max_length=32, description="Opaque producer metadata (<= 32 keys)."
+    )
+
+    @field_validator("metadata")
+    @classmethod
+    def _bounded_metadata(cls, value: dict[str, str]) -> dict[str, str]:
+        if any(len(k) > 128 or len(v) > 1024 for k, v in value.items()):
+            raise ValueError("metadata keys must be <= 128 and values <= 1024 characters")
+        return value
 
 
 def parse_ingest_body(body: str | None) -> IngestMessage:
@@ -53,7 +64,7 @@ def parse_ingest_body(body: str | None) -> IngestMessage:
     text = (body or "").strip()
     if not text:
         raise PermanentError(Reason.INVALID_MESSAGE, "empty message body", stage=Stage.INTAKE)
-    if text[0] in "{[\"":
+    if text[0] in '{["':
         try:
             payload = json.loads(text)
         except ValueError as exc:
@@ -110,18 +121,18 @@ class ParsedArticle(_Model):
     (those fields are ``None`` for a document parsed offline without a URL).
     """
 
-    url: Annotated[str | None, Field(default=None, description="URL as given by the producer.")]
-    final_url: Annotated[str | None, Field(default=None, description="URL after redirects.")]
+    url: Annotated[str | None, Field(description="URL as given by the producer.")] = None
+    final_url: Annotated[str | None, Field(description="URL after redirects.")] = None
     canonical_url: str | None = None
     article_id: str | None = None
     domain: str | None = None
     title: str | None = None
     author: str | None = None
-    published: Annotated[date | None, Field(default=None, description="Publication date.")]
+    published: Annotated[date | None, Field(description="Publication date.")] = None
     site_name: str | None = None
-    language: Annotated[
-        str | None, Field(default=None, description="ISO 639-1 code of the text's language.")
-    ]
+    language: Annotated[str | None, Field(description="ISO 639-1 code of the text's language.")] = (
+        None
+    )
     description: str | None = None
     image: str | None = None
     categories: list[str] = Field(default_factory=list)

@@ -1,0 +1,109 @@
+"""FetchFunction: IngestQueue batch -> safe fetch + parse + store per record.
+
+Thin by design: parse the SQS record, run ``FetchStage``, report what must be retried.
+Permanent failures are recorded by the stage and count as processed; transient ones raise,
+so Powertools reports them in ``batchItemFailures`` and SQS redelivers (then dead-letters).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from newsflow.errors import PermanentError, TransientError
+from newsflow.extraction import parse_html
+from newsflow.fetching import SafeFetcher
+from newsflow.models import parse_ingest_body
+from newsflow.observability import MESSAGES_REJECTED, record_failure_reason, record_outcome
+from newsflow.pipeline import FetchStage, reject_message
+from newsflow.settings import get_fetch_policy, get_fetch_settings
+from newsflow.storage import ArticleTable, DocumentStore, MessageQueue
+
+SERVICE = "fetch"
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(service=SERVICE)
+processor = BatchProcessor(event_type=EventType.SQS, model=SqsRecordModel)
+
+
+@lru_cache(maxsize=1)
+def _stage() -> FetchStage:
+    """Built on the first record, once per container (clients are not created at import)."""
+    settings = get_fetch_settings()
+    return FetchStage(
+        fetcher=SafeFetcher(get_fetch_policy()),
+        parse=parse_html,
+        documents=DocumentStore(settings.ARTICLES_BUCKET, boto3.client("s3")),
+        table=ArticleTable(settings.ARTICLES_TABLE, boto3.client("dynamodb")),
+        enrich_queue=MessageQueue(settings.ENRICH_QUEUE_URL, boto3.client("sqs")),
+    )
+
+
+@tracer.capture_method
+def handle_record(record: SqsRecordModel) -> dict[str, Any]:
+    stage = _stage()
+    try:
+        message = parse_ingest_body(record.body)
+    except PermanentError as error:
+        rejection = reject_message(
+            stage.documents, message_id=record.messageId, body=record.body, error=error
+        )
+        logger.warning(
+            "message rejected",
+            extra={
+                "message_id": record.messageId,
+                "reason": error.reason,
+                "detail": error.detail,
+                "stored_at": rejection.key,
+            },
+        )
+        metrics.add_metric(name=MESSAGES_REJECTED, unit="Count", value=1)
+        record_failure_reason(metrics, MESSAGES_REJECTED, error.reason, SERVICE)
+        return {"status": "REJECTED", "reason": error.reason}
+    try:
+        result = stage.run(message)
+    except TransientError as error:
+        logger.warning(
+            "transient failure, SQS will retry",
+            extra={
+                "url": message.url[:512],
+                "stage": error.stage,
+                "reason": error.reason,
+                "detail": error.detail,
+                "receive_count": record.attributes.ApproximateReceiveCount,
+            },
+        )
+        raise
+    record_outcome(metrics, result, SERVICE)
+    log = logger.warning if result.failure else logger.info
+    log(
+        "article %s",
+        result.outcome.value.lower(),
+        extra={
+            "article_id": result.article_id,
+            "url": message.url[:512],
+            "outcome": result.outcome,
+            "failure": result.failure.model_dump(mode="json") if result.failure else None,
+            "receive_count": record.attributes.ApproximateReceiveCount,
+        },
+    )
+    return {"status": result.outcome.value, "article_id": result.article_id}
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=handle_record, processor=processor, context=context
+    )

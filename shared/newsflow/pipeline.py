@@ -1,0 +1,376 @@
+"""The two use cases: fetch-and-store and enrich-and-store.
+
+Plain Python with collaborators passed in; nothing here knows about Lambda or SQS events.
+Each use case either returns an outcome (the message is done: stored, skipped or recorded as
+FAILED) or raises :class:`~newsflow.errors.TransientError` (the message must be retried).
+
+Write order is chosen so that a retry after a crash at any point converges:
+
+* fetch: raw page -> parsed document -> article item (FETCHED) -> enrich message -> hand-off
+  mark. A redelivery of a FETCHED article without the mark only re-sends the enrich message.
+* enrich: enriched document -> entity index items -> article item (ENRICHED). Re-running
+  rewrites the same keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
+
+from newsflow.errors import PermanentError, PipelineError, Reason, Stage
+from newsflow.models import (
+    ArticleRecord,
+    ArticleStatus,
+    EnrichedArticle,
+    Enrichment,
+    EnrichMessage,
+    Failure,
+    IngestMessage,
+    ParsedArticle,
+    TopEntity,
+)
+from newsflow.storage import (
+    ARTICLES_PREFIX,
+    ENRICHED_PREFIX,
+    REJECTED_PREFIX,
+    ArticleTable,
+    DocumentStore,
+    MessageQueue,
+    day_of_key,
+    document_key,
+)
+from newsflow.urls import article_id_for, canonicalize_url, domain_of, fallback_article_id
+
+if TYPE_CHECKING:
+    from newsflow.fetching import FetchedPage
+
+MAX_STORED_URL = 2048
+TOP_ENTITIES_ON_ITEM = 10
+
+
+class PageFetcher(Protocol):
+    def fetch(self, url: str) -> FetchedPage: ...
+
+
+class HtmlParser(Protocol):
+    def __call__(
+        self, html: str | bytes, url: str | None = None, *, charset: str | None = None
+    ) -> ParsedArticle: ...
+
+
+class TextEnricher(Protocol):
+    backend: str
+
+    def enrich(self, text: str, language: str | None = None) -> Enrichment: ...
+
+
+class Outcome(StrEnum):
+    FETCHED = "FETCHED"
+    ENRICHED = "ENRICHED"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"  # already done; nothing written
+    RESUMED = "RESUMED"  # already fetched; only the hand-off to enrichment was redone
+
+
+@dataclass(frozen=True)
+class StageResult:
+    outcome: Outcome
+    article_id: str
+    failure: Failure | None = None
+    keys: dict[str, str] = field(default_factory=dict)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _failure(error: PipelineError) -> Failure:
+    return Failure(
+        stage=error.stage,
+        reason=error.reason,
+        detail=error.detail[:2000],
+        http_status=error.http_status,
+    )
+
+
+class FetchStage:
+    """Fetch one URL, parse it, store raw + parsed, record it and hand it to enrichment."""
+
+    def __init__(
+        self,
+        *,
+        fetcher: PageFetcher,
+        parse: HtmlParser,
+        documents: DocumentStore,
+        table: ArticleTable,
+        enrich_queue: MessageQueue,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._fetcher = fetcher
+        self._parse = parse
+        self._documents = documents
+        self._table = table
+        self._enrich_queue = enrich_queue
+        self._clock = clock
+
+    @property
+    def documents(self) -> DocumentStore:
+        return self._documents
+
+    def run(self, message: IngestMessage) -> StageResult:
+        try:
+            canonical_url = canonicalize_url(message.url)
+        except PermanentError as error:
+            article_id = fallback_article_id(message.url)
+            return self._record_failure(article_id, message, None, error)
+        article_id = article_id_for(canonical_url)
+
+        existing = self._table.get(article_id)
+        if existing is not None and not message.force:
+            if existing.status is ArticleStatus.ENRICHED:
+                return StageResult(Outcome.SKIPPED, article_id)
+            if existing.status is ArticleStatus.FETCHED and existing.article_key:
+                if existing.handoff_at is not None:
+                    return StageResult(Outcome.SKIPPED, article_id)
+                self._hand_off(article_id, existing.article_key)
+                return StageResult(Outcome.RESUMED, article_id)
+
+        try:
+            return self._fetch_and_store(message, canonical_url, article_id, existing)
+        except PermanentError as error:
+            return self._record_failure(article_id, message, canonical_url, error)
+
+    def _fetch_and_store(
+        self,
+        message: IngestMessage,
+        canonical_url: str,
+        article_id: str,
+        existing: ArticleRecord | None,
+    ) -> StageResult:
+        page = self._fetcher.fetch(canonical_url)
+        now = self._clock()
+        raw_key = self._documents.put_raw(
+            article_id,
+            now,
+            page.body,
+            final_url=page.final_url,
+            http_status=page.status,
+            content_type=page.content_type,
+        )
+        parsed = self._parse_page(page)
+        document = parsed.model_copy(
+            update={
+                "url": message.url[:MAX_STORED_URL],
+                "final_url": page.final_url,
+                "canonical_url": canonical_url,
+                "article_id": article_id,
+                "domain": domain_of(canonical_url),
+                "fetched_at": now,
+            }
+        )
+        article_key = self._documents.put_document(ARTICLES_PREFIX, article_id, now, document)
+        self._table.save_fetched(
+            ArticleRecord(
+                article_id=article_id,
+                url=message.url[:MAX_STORED_URL],
+                canonical_url=canonical_url,
+                domain=document.domain,
+                status=ArticleStatus.FETCHED,
+                title=document.title,
+                author=document.author,
+                published=document.published,
+                language=document.language,
+                word_count=document.word_count,
+                raw_key=raw_key,
+                article_key=article_key,
+                content_sha256=hashlib.sha256(page.body).hexdigest(),
+                source=message.source,
+                metadata=message.metadata,
+                created_at=existing.created_at if existing else now,
+                updated_at=now,
+            )
+        )
+        self._hand_off(article_id, article_key)
+        return StageResult(
+            Outcome.FETCHED, article_id, keys={"raw": raw_key, "article": article_key}
+        )
+
+    def _parse_page(self, page: FetchedPage) -> ParsedArticle:
+        try:
+            return self._parse(page.body, page.final_url, charset=page.charset)
+        except PipelineError:
+            raise
+        except Exception as exc:  # a parser crash on a given page is deterministic: permanent
+            raise PermanentError(
+                Reason.NOTHING_EXTRACTED,
+                f"the page could not be parsed: {type(exc).__name__}: {exc}",
+                stage=Stage.PARSE,
+            ) from exc
+
+    def _hand_off(self, article_id: str, article_key: str) -> None:
+        self._enrich_queue.send(
+            EnrichMessage(article_id=article_id, bucket=self._documents.bucket, key=article_key)
+        )
+        self._table.mark_handoff(article_id, self._clock())
+
+    def _record_failure(
+        self,
+        article_id: str,
+        message: IngestMessage,
+        canonical_url: str | None,
+        error: PipelineError,
+    ) -> StageResult:
+        failure = _failure(error)
+        self._table.save_failed(
+            article_id=article_id,
+            url=message.url[:MAX_STORED_URL],
+            canonical_url=canonical_url,
+            domain=domain_of(canonical_url) if canonical_url else None,
+            failure=failure,
+            at=self._clock(),
+            source=message.source,
+            metadata=message.metadata,
+        )
+        return StageResult(Outcome.FAILED, article_id, failure=failure)
+
+
+class EnrichStage:
+    """Enrich one parsed document and record entities and sentiment."""
+
+    def __init__(
+        self,
+        *,
+        enricher: TextEnricher,
+        documents: DocumentStore,
+        table: ArticleTable,
+        min_words: int = 20,
+        max_entity_items: int = 25,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._enricher = enricher
+        self._documents = documents
+        self._table = table
+        self._min_words = min_words
+        self._max_entity_items = max_entity_items
+        self._clock = clock
+
+    @property
+    def documents(self) -> DocumentStore:
+        return self._documents
+
+    def run(self, message: EnrichMessage) -> StageResult:
+        try:
+            return self._enrich_and_store(message)
+        except PermanentError as error:
+            failure = _failure(error)
+            existing = self._table.get(message.article_id)
+            self._table.save_failed(
+                article_id=message.article_id,
+                url=existing.url if existing else f"s3://{message.bucket}/{message.key}",
+                canonical_url=existing.canonical_url if existing else None,
+                domain=existing.domain if existing else None,
+                failure=failure,
+                at=self._clock(),
+            )
+            return StageResult(Outcome.FAILED, message.article_id, failure=failure)
+
+    def _enrich_and_store(self, message: EnrichMessage) -> StageResult:
+        if message.bucket != self._documents.bucket:
+            raise PermanentError(
+                Reason.INVALID_MESSAGE,
+                f"bucket '{message.bucket}' is not this pipeline's bucket",
+                stage=Stage.ENRICH,
+            )
+        document = self._documents.get_parsed(message.key)
+        if document.article_id != message.article_id:
+            raise PermanentError(
+                Reason.INVALID_DOCUMENT,
+                f"document {message.key} belongs to article {document.article_id}",
+                stage=Stage.ENRICH,
+            )
+        words = len(document.text.split())
+        if words < self._min_words:
+            raise PermanentError(
+                Reason.TEXT_TOO_SHORT,
+                f"{words} words of text; at least {self._min_words} are needed to enrich",
+                stage=Stage.ENRICH,
+            )
+        enrichment = self._run_enricher(document)
+        if not enrichment.enrichment.language_supported:
+            raise PermanentError(
+                Reason.UNSUPPORTED_LANGUAGE,
+                f"language '{document.language or 'unknown'}' is not supported by the "
+                f"'{enrichment.enrichment.backend}' backend ({enrichment.enrichment.model})",
+                stage=Stage.ENRICH,
+            )
+        enriched = EnrichedArticle.model_validate(
+            {**document.model_dump(), **enrichment.model_dump()}
+        )
+        day = day_of_key(message.key) or (document.fetched_at or self._clock()).date()
+        enriched_key = document_key(ENRICHED_PREFIX, message.article_id, day)
+        self._documents.put_json(enriched_key, enriched.model_dump(mode="json"))
+        self._table.save_enriched(
+            enriched,
+            enriched_key=enriched_key,
+            top_entities=[
+                TopEntity(text=e.text, type=e.type, count=e.count, salience=e.salience)
+                for e in enriched.entities[:TOP_ENTITIES_ON_ITEM]
+            ],
+            at=self._clock(),
+            max_entity_items=self._max_entity_items,
+        )
+        return StageResult(Outcome.ENRICHED, message.article_id, keys={"enriched": enriched_key})
+
+    def _run_enricher(self, document: ParsedArticle) -> Enrichment:
+        try:
+            return self._enricher.enrich(document.text, document.language)
+        except PipelineError:
+            raise
+        except Exception as exc:  # a model crash on a given text is deterministic: permanent
+            raise PermanentError(
+                Reason.INVALID_DOCUMENT,
+                f"enrichment failed on this text: {type(exc).__name__}: {exc}",
+                stage=Stage.ENRICH,
+            ) from exc
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A message with no usable URL at all: stored for inspection, then consumed."""
+
+    message_id: str
+    failure: Failure
+    key: str
+
+
+def reject_message(
+    documents: DocumentStore,
+    *,
+    message_id: str,
+    body: str | None,
+    error: PipelineError,
+    clock: Callable[[], datetime] = utc_now,
+) -> Rejection:
+    now = clock()
+    failure = _failure(error)
+    key = document_key(REJECTED_PREFIX, _safe_id(message_id), now)
+    documents.put_json(
+        key,
+        {
+            "message_id": message_id,
+            "rejected_at": now.isoformat(),
+            "failure": failure.model_dump(mode="json"),
+            "body": (body or "")[:262_144],
+            "body_truncated": len(body or "") > 262_144,
+        },
+    )
+    return Rejection(message_id=message_id, failure=failure, key=key)
+
+
+def _safe_id(message_id: str) -> str:
+    cleaned = "".join(ch for ch in message_id if ch.isalnum() or ch in "-_")
+    return cleaned[:128] or hashlib.sha256(message_id.encode()).hexdigest()[:32]
