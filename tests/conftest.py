@@ -239,8 +239,19 @@ class PageServer:
     def url(self, path: str) -> str:
         return f"http://{self.host}:{self.port}{path}"
 
-    def add(self, path: str, route: Route) -> str:
-        self.routes[path] = route
+    def add(
+        self,
+        path: str,
+        body: bytes = b"",
+        *,
+        status: int = 200,
+        content_type: str = "text/html; charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> str:
+        """Serve ``body`` at ``path`` (replacing an earlier route) and return its URL."""
+        self.routes[path] = Route(
+            status=status, body=body, headers={"Content-Type": content_type, **(headers or {})}
+        )
         return self.url(path)
 
 
@@ -261,7 +272,7 @@ def page_server() -> Iterator[PageServer]:
             self.end_headers()
             self.wfile.write(route.body)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

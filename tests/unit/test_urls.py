@@ -20,7 +20,10 @@ from newsflow.urls import article_id_for, canonicalize_url, domain_of, fallback_
         ("https://example.com/a?utm_source=x&utm_medium=y", "https://example.com/a"),
         ("https://example.com/a?id=7&fbclid=abc&gclid=def", "https://example.com/a?id=7"),
         ("https://example.com/a?b=2&a=1&mc_cid=z", "https://example.com/a?b=2&a=1"),
-        ("https://example.com/a?q=caf%C3%A9+cr%C3%A8me", "https://example.com/a?q=caf%C3%A9+cr%C3%A8me"),
+        (
+            "https://example.com/a?q=caf%C3%A9+cr%C3%A8me",
+            "https://example.com/a?q=caf%C3%A9+cr%C3%A8me",
+        ),
         ("https://bücher.example/ä", "https://xn--bcher-kva.example/ä"),
         ("https://example.com./a", "https://example.com/a"),
         ("  https://example.com/a  ", "https://example.com/a"),
