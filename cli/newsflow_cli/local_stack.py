@@ -1,0 +1,282 @@
+"""The embedded local stack: moto's server on 127.0.0.1 with the template created in it.
+
+``LocalStack.start(template_path)`` starts a moto server on a free loopback port, uploads each
+local code folder of the template as a zip, translates the SAM template, creates it as a
+CloudFormation stack in moto with the template's own parameter defaults and reads back outputs
+and functions. No resource name is typed here: queues, bucket and table come from the stack.
+
+moto's CloudFormation skips some resource types with a warning (alarms, bucket policies, Glue,
+Athena) and still reports ``CREATE_COMPLETE``; ``skipped_resources`` lists what the translated
+template declared but the stack does not hold.
+
+For local runs the visibility timeout of every queue that feeds a function is shortened (default
+1 s) so that a failed record is retried within seconds instead of minutes; the redrive policy,
+and so the path to the dead-letter queue, is the template's.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import time
+import zipfile
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from newsflow_cli import sam_template
+from newsflow_cli.stacks import FunctionSpec, StackDescription, describe_stack
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_STACK_NAME = "newsflow-local"
+LOCAL_VISIBILITY_TIMEOUT = 1
+ARTIFACTS_BUCKET = "newsflow-local-artifacts"
+# moto accepts any credentials; these only keep boto3 from looking for real ones.
+LOCAL_ACCESS_KEY = "testing"
+LOCAL_SECRET_KEY = "testing"  # noqa: S105 - a placeholder moto accepts, not a secret
+
+_CREATE_TIMEOUT_SECONDS = 60.0
+_SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+
+
+class LocalStackError(Exception):
+    """The local stack could not be started; the message says why in one line."""
+
+
+def quiet_moto_logs() -> None:
+    """moto's server logs every request (and moto's own 500s) through werkzeug: silence it."""
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
+
+
+def zip_directory(directory: Path) -> bytes:
+    """Zip a code folder the way `sam package` does (contents at the archive root)."""
+    if not directory.is_dir():
+        raise LocalStackError(f"code folder {directory} named in the template does not exist")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(directory.rglob("*")):
+            relative = path.relative_to(directory)
+            if path.is_dir() or _SKIP_DIRS.intersection(relative.parts) or path.suffix == ".pyc":
+                continue
+            archive.write(path, relative.as_posix())
+    return buffer.getvalue()
+
+
+class LocalStack:
+    """moto server + the template's stack. Use as a context manager, or call ``stop()``."""
+
+    def __init__(
+        self,
+        *,
+        server: Any,
+        endpoint_url: str,
+        region: str,
+        template_path: Path,
+        template: sam_template.TemplateDict,
+        translated: sam_template.TemplateDict,
+        description: StackDescription,
+    ) -> None:
+        self._server = server
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self.template_path = template_path
+        self.template = template
+        self.translated = translated
+        self.description = description
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @classmethod
+    def start(
+        cls,
+        template_path: Path | str,
+        *,
+        stack_name: str = DEFAULT_STACK_NAME,
+        region: str = DEFAULT_REGION,
+        parameters: dict[str, str] | None = None,
+        visibility_timeout: int = LOCAL_VISIBILITY_TIMEOUT,
+    ) -> LocalStack:
+        from moto.server import ThreadedMotoServer
+
+        template_path = Path(template_path).resolve()
+        template = sam_template.load_template(template_path)
+        quiet_moto_logs()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        endpoint_url = f"http://{host}:{port}"
+        try:
+            session = local_session(region)
+            translated = _deploy(
+                session,
+                endpoint_url,
+                template_path,
+                template,
+                stack_name,
+                parameters or {},
+                region,
+            )
+            description = _describe(session, endpoint_url, stack_name, template, template_path)
+            _shorten_visibility(session, endpoint_url, description.functions, visibility_timeout)
+        except BaseException:
+            server.stop()
+            raise
+        return cls(
+            server=server,
+            endpoint_url=endpoint_url,
+            region=region,
+            template_path=template_path,
+            template=template,
+            translated=translated,
+            description=description,
+        )
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ what it holds
+
+    @property
+    def stack_name(self) -> str:
+        return self.description.stack_name
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        return self.description.outputs
+
+    @property
+    def functions(self) -> tuple[FunctionSpec, ...]:
+        return self.description.functions
+
+    @property
+    def skipped_resources(self) -> dict[str, str]:
+        """Logical id -> type of what the translated template declares but moto did not create."""
+        created = self.description.resources
+        return {
+            logical_id: kind
+            for logical_id, kind in sam_template.resource_types(self.translated)
+            if logical_id not in created
+        }
+
+    def session(self) -> boto3.Session:
+        return local_session(self.region)
+
+    def client(self, service: str) -> Any:
+        return self.session().client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
+
+
+def local_session(region: str = DEFAULT_REGION) -> boto3.Session:
+    return boto3.Session(
+        aws_access_key_id=LOCAL_ACCESS_KEY,
+        aws_secret_access_key=LOCAL_SECRET_KEY,
+        region_name=region,
+    )
+
+
+def _client(session: boto3.Session, service: str, endpoint_url: str) -> Any:
+    # No retries: moto either answers or the request is wrong; a retry only hides the error.
+    config = Config(retries={"max_attempts": 1, "mode": "standard"})
+    return session.client(service, endpoint_url=endpoint_url, config=config)  # type: ignore[call-overload]
+
+
+def _deploy(
+    session: boto3.Session,
+    endpoint_url: str,
+    template_path: Path,
+    template: sam_template.TemplateDict,
+    stack_name: str,
+    parameters: dict[str, str],
+    region: str,
+) -> sam_template.TemplateDict:
+    s3 = _client(session, "s3", endpoint_url)
+    s3.create_bucket(Bucket=ARTIFACTS_BUCKET)
+
+    def upload(location: sam_template.CodeLocation) -> tuple[str, str]:
+        key = f"{location.logical_id}.zip"
+        s3.put_object(Bucket=ARTIFACTS_BUCKET, Key=key, Body=zip_directory(location.directory))
+        return ARTIFACTS_BUCKET, key
+
+    packaged = sam_template.with_uploaded_code(template, template_path.parent, upload)
+    translated = sam_template.translate(packaged, region)
+    cloudformation = _client(session, "cloudformation", endpoint_url)
+    try:
+        cloudformation.create_stack(
+            StackName=stack_name,
+            TemplateBody=json.dumps(translated),
+            Parameters=[
+                {"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()
+            ],
+            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+        )
+    except (ClientError, BotoCoreError) as exc:
+        raise LocalStackError(f"moto refused the stack: {exc}") from exc
+    _wait_for_create(cloudformation, stack_name)
+    return translated
+
+
+def _wait_for_create(cloudformation: Any, stack_name: str) -> None:
+    deadline = time.monotonic() + _CREATE_TIMEOUT_SECONDS
+    while True:
+        stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+        status = str(stack["StackStatus"])
+        if status == "CREATE_COMPLETE":
+            return
+        if not status.endswith("_IN_PROGRESS"):
+            reasons = [
+                f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason', '')}"
+                for e in cloudformation.describe_stack_events(StackName=stack_name)["StackEvents"]
+                if e.get("ResourceStatus", "").endswith("FAILED")
+            ]
+            raise LocalStackError(f"stack {stack_name} ended {status}: {'; '.join(reasons)}")
+        if time.monotonic() > deadline:
+            raise LocalStackError(f"stack {stack_name} still {status} after 60 s")
+        time.sleep(0.1)
+
+
+def _describe(
+    session: boto3.Session,
+    endpoint_url: str,
+    stack_name: str,
+    template: sam_template.TemplateDict,
+    template_path: Path,
+) -> StackDescription:
+    return describe_stack(
+        cloudformation=_client(session, "cloudformation", endpoint_url),
+        lambda_client=_client(session, "lambda", endpoint_url),
+        sqs=_client(session, "sqs", endpoint_url),
+        stack_name=stack_name,
+        template=template,
+        base_dir=template_path.parent,
+    )
+
+
+def _shorten_visibility(
+    session: boto3.Session,
+    endpoint_url: str,
+    functions: tuple[FunctionSpec, ...],
+    seconds: int,
+) -> None:
+    sqs = _client(session, "sqs", endpoint_url)
+    for spec in functions:
+        for source in spec.event_sources:
+            sqs.set_queue_attributes(
+                QueueUrl=source.queue_url, Attributes={"VisibilityTimeout": str(seconds)}
+            )
