@@ -20,6 +20,7 @@ import io
 import json
 import logging
 import time
+import warnings
 import zipfile
 from pathlib import Path
 from types import TracebackType
@@ -49,8 +50,12 @@ class LocalStackError(Exception):
 
 
 def quiet_moto_logs() -> None:
-    """moto's server logs every request (and moto's own 500s) through werkzeug: silence it."""
+    """moto's server logs every request through werkzeug, and each resource type its
+    CloudFormation skips as a warning: the caller reports those itself (``skipped_resources``).
+    """
     logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
+    logging.getLogger("moto").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message=r"Tried to parse .* not supported by moto")
 
 
 def zip_directory(directory: Path) -> bytes:
@@ -123,6 +128,7 @@ class LocalStack:
             )
             description = _describe(session, endpoint_url, stack_name, template, template_path)
             _shorten_visibility(session, endpoint_url, description.functions, visibility_timeout)
+            _disable_moto_mappings(session, endpoint_url, description.functions)
         except BaseException:
             server.stop()
             raise
@@ -216,6 +222,15 @@ def _deploy(
 
     packaged = sam_template.with_uploaded_code(template, template_path.parent, upload)
     translated = sam_template.translate(packaged, region)
+    pseudo = {
+        "AWS::Region": region,
+        "AWS::AccountId": _account_id(session, endpoint_url),
+        "AWS::Partition": "aws",
+        "AWS::StackName": stack_name,
+        "AWS::URLSuffix": "amazonaws.com",
+    }
+    values = sam_template.parameter_values(translated, parameters, pseudo)
+    translated = sam_template.resolve_conditions(translated, values)
     cloudformation = _client(session, "cloudformation", endpoint_url)
     try:
         cloudformation.create_stack(
@@ -230,6 +245,10 @@ def _deploy(
         raise LocalStackError(f"moto refused the stack: {exc}") from exc
     _wait_for_create(cloudformation, stack_name)
     return translated
+
+
+def _account_id(session: boto3.Session, endpoint_url: str) -> str:
+    return str(_client(session, "sts", endpoint_url).get_caller_identity()["Account"])
 
 
 def _wait_for_create(cloudformation: Any, stack_name: str) -> None:
@@ -266,6 +285,20 @@ def _describe(
         template=template,
         base_dir=template_path.parent,
     )
+
+
+def _disable_moto_mappings(
+    session: boto3.Session, endpoint_url: str, functions: tuple[FunctionSpec, ...]
+) -> None:
+    """moto would deliver each sent message to Docker (absent here), receiving it - and so
+    counting a delivery towards the DLQ - on every send. The poller plays the mappings instead;
+    the description keeps them as the template declared them.
+    """
+    lambda_client = _client(session, "lambda", endpoint_url)
+    for spec in functions:
+        for source in spec.event_sources:
+            if source.mapping_uuid:
+                lambda_client.update_event_source_mapping(UUID=source.mapping_uuid, Enabled=False)
 
 
 def _shorten_visibility(

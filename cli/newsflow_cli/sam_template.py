@@ -203,3 +203,97 @@ def translate(template: TemplateDict, region: str) -> TemplateDict:
 def resource_types(template: TemplateDict) -> Iterator[tuple[str, str]]:
     for logical_id, resource in resources(template).items():
         yield logical_id, str(resource.get("Type", ""))
+
+
+# --------------------------------------------------------------------------- conditions
+
+_NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+class _UnresolvableError(Exception):
+    pass
+
+
+def resolve_conditions(template: TemplateDict, parameters: dict[str, Any]) -> TemplateDict:
+    """Copy of ``template`` with every ``Fn::If`` decided and ``AWS::NoValue`` removed.
+
+    CloudFormation does this itself; moto's CloudFormation leaves ``None`` in lists (an IAM role
+    whose ``Policies`` hold ``!If [Cond, {...}, !Ref AWS::NoValue]`` fails to create), so the
+    local deployer decides the conditions first, from the parameter values the stack will get.
+    An ``Fn::If`` whose condition cannot be decided here is left for moto.
+    """
+    definitions = template.get("Conditions") or {}
+    values: dict[str, bool] = {}
+
+    def parameter(name: str) -> Any:
+        if name in parameters:
+            return parameters[name]
+        raise _UnresolvableError(name)
+
+    def evaluate(node: Any) -> Any:
+        if isinstance(node, dict) and len(node) == 1:
+            ((key, arg),) = node.items()
+            if key == "Ref" and isinstance(arg, str):
+                return parameter(arg)
+            if key == "Condition" and isinstance(arg, str):
+                return condition(arg)
+            if key == "Fn::Equals":
+                left, right = (evaluate(a) for a in arg)
+                return str(left) == str(right)
+            if key == "Fn::Not":
+                return not evaluate(arg[0])
+            if key == "Fn::And":
+                return all(evaluate(a) for a in arg)
+            if key == "Fn::Or":
+                return any(evaluate(a) for a in arg)
+            raise _UnresolvableError(key)
+        if isinstance(node, (str, int, float, bool)):
+            return node
+        raise _UnresolvableError(repr(node))
+
+    def condition(name: str) -> bool:
+        if name not in values:
+            if name not in definitions:
+                raise _UnresolvableError(name)
+            values[name] = bool(evaluate(definitions[name]))
+        return values[name]
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if len(node) == 1 and "Fn::If" in node:
+                arg = node["Fn::If"]
+                if isinstance(arg, list) and len(arg) == 3 and isinstance(arg[0], str):
+                    try:
+                        chosen = arg[1] if condition(arg[0]) else arg[2]
+                    except _UnresolvableError:
+                        pass
+                    else:
+                        return walk(chosen)
+            result = {}
+            for key, value in node.items():
+                walked = walk(value)
+                if walked != _NO_VALUE:
+                    result[key] = walked
+            return result
+        if isinstance(node, list):
+            return [walked for walked in map(walk, node) if walked != _NO_VALUE]
+        return node
+
+    result = copy.deepcopy(template)
+    for section in ("Resources", "Outputs"):
+        if isinstance(result.get(section), dict):
+            result[section] = walk(result[section])
+    return result
+
+
+def parameter_values(
+    template: TemplateDict, overrides: dict[str, str], pseudo: dict[str, str]
+) -> dict[str, Any]:
+    """Template parameter defaults, then ``overrides``, then pseudo parameters."""
+    values: dict[str, Any] = {}
+    for name, definition in (template.get("Parameters") or {}).items():
+        if isinstance(definition, dict) and "Default" in definition:
+            values[name] = definition["Default"]
+    values.update(overrides)
+    values.update(pseudo)
+    return values

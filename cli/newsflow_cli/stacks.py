@@ -24,6 +24,7 @@ class EventSource:
     batch_size: int
     function_response_types: tuple[str, ...]
     enabled: bool = True
+    mapping_uuid: str = ""
 
     @property
     def reports_batch_item_failures(self) -> bool:
@@ -71,6 +72,53 @@ class StackDescription:
                 return spec
         known = ", ".join(spec.short_name for spec in self.functions) or "none"
         raise KeyError(f"no function '{name}' in stack {self.stack_name} (known: {known})")
+
+
+def description_to_dict(description: StackDescription) -> dict[str, Any]:
+    """JSON-ready form (for the local stack's state file)."""
+    return {
+        "stack_name": description.stack_name,
+        "status": description.status,
+        "outputs": description.outputs,
+        "resources": {k: list(v) for k, v in description.resources.items()},
+        "functions": [
+            {
+                **{k: v for k, v in vars(spec).items() if k not in ("code_dir", "layer_dirs")},
+                "code_dir": str(spec.code_dir) if spec.code_dir else None,
+                "layer_dirs": [str(p) for p in spec.layer_dirs],
+                "event_sources": [
+                    {
+                        **vars(source),
+                        "function_response_types": list(source.function_response_types),
+                    }
+                    for source in spec.event_sources
+                ],
+            }
+            for spec in description.functions
+        ],
+    }
+
+
+def description_from_dict(data: dict[str, Any]) -> StackDescription:
+    functions = []
+    for raw in data.get("functions", []):
+        spec = dict(raw)
+        spec["code_dir"] = Path(spec["code_dir"]) if spec.get("code_dir") else None
+        spec["layer_dirs"] = tuple(Path(p) for p in spec.get("layer_dirs", []))
+        spec["event_sources"] = tuple(
+            EventSource(
+                **{**source, "function_response_types": tuple(source["function_response_types"])}
+            )
+            for source in spec.get("event_sources", [])
+        )
+        functions.append(FunctionSpec(**spec))
+    return StackDescription(
+        stack_name=data["stack_name"],
+        status=data.get("status", ""),
+        outputs=dict(data.get("outputs", {})),
+        resources={k: (v[0], v[1]) for k, v in data.get("resources", {}).items()},
+        functions=tuple(functions),
+    )
 
 
 def _queue_url_for_arn(sqs: Any, arn: str) -> str:
@@ -149,6 +197,7 @@ def _describe_function(
                 batch_size=int(mapping.get("BatchSize") or 10),
                 function_response_types=tuple(mapping.get("FunctionResponseTypes") or ()),
                 enabled=str(mapping.get("State", "Enabled")) in ("Enabled", "Enabling", "Creating"),
+                mapping_uuid=str(mapping.get("UUID", "")),
             )
         )
     code_dir = layer_dirs = None
