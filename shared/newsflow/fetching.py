@@ -531,6 +531,7 @@ class SafeFetcher:
         addresses = self._checked_addresses(target)
         state.check_deadline()
         conn, key, reused = self._connect(target, addresses, state)
+        response: BaseHTTPResponse | None = None
         keep = False
         try:
             try:
@@ -549,6 +550,10 @@ class SafeFetcher:
             if keep:
                 self._park(key, conn)
             else:
+                # The response may hold the socket after http.client let go of it (a
+                # "Connection: close" reply): close both, or the server keeps sending.
+                if response is not None:
+                    response.close()
                 conn.close()
 
     def _checked_addresses(self, target: _Target) -> list[str]:
