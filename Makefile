@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
 	touch $(STAMP)
 
-test: install ## the whole suite: unit, integration, end-to-end, infrastructure
+test: install tools ## the whole suite: unit, integration, end-to-end, infrastructure
 	$(BIN)/pytest
 
 test-fast: install
@@ -35,3 +35,59 @@ demo: install ## the whole pipeline locally on the sample articles
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+
+# ---------------------------------------------------------------- build, deploy, infrastructure
+# SAM CLI and checkov live in their own venvs: each pins exact boto3 (and SAM click) versions
+# that clash with the runtime dependencies and with each other. Both need python3.12, which is
+# also what `sam build` looks for on PATH: python3.12 on PATH, else pyenv's 3.12.
+PY312 ?= $(shell python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null \
+	|| { p=$$(pyenv prefix 3.12 2>/dev/null | head -n1) && [ -x "$$p/bin/python3.12" ] \
+	&& echo "$$p/bin/python3.12"; })
+SAM_VENV ?= .venv-sam
+CHECKOV_VENV ?= .venv-checkov
+SAM := SAM_CLI_TELEMETRY=0 PATH="$(dir $(PY312)):$$PATH" $(SAM_VENV)/bin/sam
+BUILD_DIR := .aws-sam/build
+
+.PHONY: tools tools-lock requirements requirements-check build sizes validate checkov \
+	deploy deploy-guided
+
+tools: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## SAM CLI + checkov venvs
+
+$(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed: .venv-%/.installed: infra/tools/%.txt | $(STAMP)
+	@[ -n "$(PY312)" ] || { echo "error: python3.12 not found (put it on PATH, or" \
+		"'pyenv install 3.12'); SAM builds for the python3.12 Lambda runtime" >&2; exit 1; }
+	$(BIN)/uv venv --quiet --allow-existing --python "$(PY312)" .venv-$*
+	$(BIN)/uv pip install --quiet --python .venv-$*/bin/python --require-hashes -r $<
+	touch $@
+
+tools-lock: install ## re-pin the SAM CLI / checkov venvs from infra/tools/*.in
+	for tool in sam checkov; do $(BIN)/uv pip compile --quiet --python-version 3.12 \
+		--generate-hashes --custom-compile-command "make tools-lock" \
+		infra/tools/$$tool.in -o infra/tools/$$tool.txt; done
+
+requirements: install ## pin the Lambda requirements files from pyproject.toml
+	$(BIN)/python infra/scripts/pin_requirements.py
+
+requirements-check: install ## fail if a fresh resolution differs from the pinned files
+	$(BIN)/python infra/scripts/pin_requirements.py --check
+
+build: $(SAM_VENV)/.installed ## sam build (offline from the package index, no Docker)
+	@start=$$(date +%s); $(SAM) build --parallel && \
+		echo "sam build took $$(( $$(date +%s) - start )) s"
+
+sizes: install ## unzipped size of each built function + its layers (fails above 250 MB)
+	$(BIN)/python infra/scripts/lambda_sizes.py --build-dir $(BUILD_DIR)
+
+validate: install $(SAM_VENV)/.installed ## cfn-lint + sam validate --lint
+	$(BIN)/cfn-lint template.yaml
+	$(SAM) validate --lint --template template.yaml
+
+checkov: $(CHECKOV_VENV)/.installed ## static security checks of the template
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation \
+		--skip-download --compact --quiet
+
+deploy: build ## sam deploy with samconfig.toml (STAGE=prod for the prod config env)
+	$(SAM) deploy --config-env $(or $(STAGE),default)
+
+deploy-guided: build ## first deploy: asks for the parameters and saves them
+	$(SAM) deploy --guided
