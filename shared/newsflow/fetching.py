@@ -889,6 +889,8 @@ def _connect_failure(
 def _ssl_text(exc: BaseException) -> str:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"certificate verification failed ({exc.verify_message})"
+    if isinstance(exc, CertificateError):
+        return f"certificate verification failed ({exc})"
     reason = getattr(exc, "reason", None)
     if isinstance(exc, ssl.SSLError) and reason:
         return str(reason).lower().replace("_", " ")

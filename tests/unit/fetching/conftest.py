@@ -230,8 +230,23 @@ def _routes(stop: threading.Event) -> dict[str, Route]:
         h.raw(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n<html>")
         h.close_connection = True
 
+    def page_then_close(h: _Handler) -> None:
+        # Looks keep-alive (no "Connection: close") but the server hangs up once idle.
+        h.reply(200, HTML)
+        h.close_connection = True
+
+    def once_per_connection(h: _Handler) -> None:
+        # Serves the first request of a connection; hangs up on any later one, unanswered.
+        if getattr(h, "served_once", False):
+            h.close_connection = True
+            return
+        h.served_once = True
+        h.reply(200, HTML)
+
     return {
         "/page": lambda h: h.reply(200, HTML),
+        "/page-then-close": page_then_close,
+        "/once-per-connection": once_per_connection,
         "/gzip-page": lambda h: h.reply(200, gzip.compress(HTML), [("Content-Encoding", "gzip")]),
         "/gzip-bomb": lambda h: h.reply(200, gzip_bomb(), [("Content-Encoding", "gzip")]),
         "/deflate-bomb": lambda h: h.reply(200, deflate_bomb(), [("Content-Encoding", "deflate")]),
