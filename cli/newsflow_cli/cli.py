@@ -1,0 +1,597 @@
+"""The `newsflow` command line: run the pipeline locally, push URLs, read results back.
+
+Data commands (push, get, list, entity, dlq, invoke) work against a deployed stack when one is
+named (``--stack NAME`` or ``NEWSFLOW_STACK``), otherwise against the local stack that
+``newsflow local up`` keeps running (it records itself in ``.newsflow/local.json``).
+``demo`` starts its own local stack; ``parse`` and ``enrich`` need no stack at all.
+Every expected failure ends with one line on stderr and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
+
+import typer
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from newsflow.errors import PipelineError
+from newsflow.models import ArticleStatus, as_dict
+from newsflow_cli import dead_letters, intake
+from newsflow_cli.demo import DEAD_LETTER, DemoResult, records_json, run_demo
+from newsflow_cli.local_stack import LocalStack, LocalStackError
+from newsflow_cli.page_server import PageServer
+from newsflow_cli.poller import BatchOutcome
+from newsflow_cli.sam_template import TemplateError, load_template
+from newsflow_cli.targets import (
+    STATE_DIR,
+    Target,
+    TargetError,
+    local_target,
+    remove_state,
+    resolve_target,
+    state_path,
+    write_state,
+)
+
+app = typer.Typer(
+    name="newsflow",
+    help="Fetch, parse and enrich article streams - locally or on a deployed stack.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+local_app = typer.Typer(help="The embedded local stack (moto + the template + a queue poller).")
+app.add_typer(local_app, name="local")
+
+StackOption = Annotated[
+    str | None,
+    typer.Option(
+        "--stack",
+        envvar="NEWSFLOW_STACK",
+        help="Deployed CloudFormation stack to use (default: the running local stack).",
+        show_default=False,
+    ),
+]
+TemplateOption = Annotated[
+    Path,
+    typer.Option("--template", envvar="NEWSFLOW_TEMPLATE", help="The SAM template to deploy."),
+]
+StateDirOption = Annotated[
+    Path,
+    typer.Option("--state-dir", help="Where the local stack records itself.", hidden=True),
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class CliError(Exception):
+    """An expected failure: printed as one line, exit status 1."""
+
+
+def fail(message: str) -> NoReturn:
+    raise CliError(message)
+
+
+def _describe_client_error(exc: ClientError) -> str:
+    error = exc.response.get("Error", {})
+    return f"{exc.operation_name}: {error.get('Code', '')} {error.get('Message', '')}".strip()
+
+
+def one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn every expected exception into ``error: <one line>`` on stderr and exit 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except (CliError, TargetError, TemplateError, LocalStackError) as exc:
+            message = str(exc)
+        except PipelineError as exc:
+            message = f"{exc.reason}: {exc.detail}"
+        except ClientError as exc:
+            message = f"AWS refused the request - {_describe_client_error(exc)}"
+        except BotoCoreError as exc:
+            message = f"cannot reach the stack: {exc}"
+        except OSError as exc:
+            where = f" {exc.filename}" if exc.filename else ""
+            message = f"{exc.strerror or exc}{where}"
+        typer.echo(f"error: {message}", err=True)
+        raise typer.Exit(1)
+
+    return wrapper
+
+
+def _stdout() -> Console:
+    # Bound to the stream of *now*: handlers running in-process swap sys.stdout for their logs.
+    return Console(file=sys.stdout, soft_wrap=False)
+
+
+def _read_text(source: str) -> str:
+    if source == "-":
+        return sys.stdin.read()
+    path = Path(source)
+    if not path.is_file():
+        fail(f"no such file: {source}")
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+def _read_bytes(source: str) -> bytes:
+    if source == "-":
+        return sys.stdin.buffer.read()
+    path = Path(source)
+    if not path.is_file():
+        fail(f"no such file: {source}")
+    return path.read_bytes()
+
+
+def _template_path(template: Path) -> Path:
+    if not template.is_file():
+        fail(f"template {template} not found: run from the project folder or pass --template")
+    return template
+
+
+def _target(stack: str | None, template: Path | None = None) -> Target:
+    loaded = None
+    if stack and template is not None and template.is_file():
+        loaded = load_template(template)
+    return resolve_target(
+        stack, template=loaded, base_dir=template.resolve().parent if template else None
+    )
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def _batch_reporter(progress: Progress, functions: list[str]) -> Callable[[BatchOutcome], None]:
+    tasks = {name: progress.add_task(name, total=None, detail="waiting") for name in functions}
+    totals = {name: [0, 0, 0] for name in functions}  # batches, done, retried
+
+    def report(outcome: BatchOutcome) -> None:
+        total = totals.setdefault(outcome.function, [0, 0, 0])
+        total[0] += 1
+        total[1] += outcome.deleted
+        total[2] += outcome.failed
+        detail = f"{total[1]} done, {total[2]} to retry, {total[0]} batches"
+        if outcome.function in tasks:
+            progress.update(tasks[outcome.function], detail=detail)
+
+    return report
+
+
+def _short(url: str, base: str | None) -> str:
+    if base and url.startswith(base):
+        return url[len(base) :] or "/"
+    return url if len(url) <= 60 else url[:57] + "..."
+
+
+def _render_demo(
+    console: Console, result: DemoResult, target: Target, base: str | None, seconds: float
+) -> None:
+    table = Table(title="newsflow demo - one row per input line", show_lines=False)
+    for column in ("URL", "Status", "Title", "Lang", "Top entities", "Sentiment"):
+        table.add_column(column, overflow="fold")
+    styles = {"ENRICHED": "green", "FAILED": "yellow", DEAD_LETTER: "red"}
+    for record in result.records:
+        status = record.status
+        if record.failure:
+            status += f"\n{record.failure['stage']}/{record.failure['reason']}"
+        entities = ", ".join(str(e.get("text")) for e in record.entities[:4])
+        sentiment = ""
+        if record.sentiment:
+            sentiment = f"{record.sentiment.get('label')} {record.sentiment.get('score', 0):+.2f}"
+        table.add_row(
+            _short(record.url, base),
+            f"[{styles.get(record.status, 'white')}]{status}[/]",
+            (record.title or "")[:60],
+            record.language or "",
+            entities,
+            sentiment,
+        )
+    console.print(table)
+
+    s3 = target.client("s3")
+    bucket = target.output("ArticlesBucketName")
+    console.print(f"[bold]Documents[/] in s3://{bucket}")
+    for prefix in ("raw/", "articles/", "enriched/"):
+        count = s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("KeyCount", 0)
+        console.print(f"  {prefix:<10} {count} objects")
+    sample = next((r for r in result.records if r.keys.get("enriched")), None)
+    if sample:
+        for name, key in sample.keys.items():
+            console.print(f"  e.g. {name:<8} {key}")
+    table_name = target.output("ArticlesTableName")
+    console.print(
+        f"[bold]Articles[/] in DynamoDB table {table_name} "
+        "(newsflow get / list / entity read them back)"
+    )
+    for url, count in result.dead_letters.items():
+        console.print(f"[bold]Dead letters[/] {count} in {url.rsplit('/', 1)[-1]}")
+    counts = result.counts()
+    lines = len(result.records)
+    console.print(
+        f"\n[bold]{lines} lines[/] ({result.pushed} pushed, {result.rejected} rejected at intake)"
+        f" = [green]{counts['ENRICHED']} ENRICHED[/] + [yellow]{counts['FAILED']} FAILED[/]"
+        f" + [red]{counts[DEAD_LETTER]} in DLQ[/]   ({seconds:.1f} s)"
+    )
+
+
+@app.command()
+@one_line_errors
+def demo(
+    urls: Annotated[
+        Path | None,
+        typer.Option("--urls", help="File with one URL a line (default: the sample pages)."),
+    ] = None,
+    json_out: Annotated[
+        Path | None,
+        typer.Option("--json", help="Write one JSON record per input line to this file."),
+    ] = None,
+    template: TemplateOption = Path("template.yaml"),
+    timeout: Annotated[float, typer.Option(help="Give up waiting for the queues after s.")] = 300,
+) -> None:
+    """Run the whole pipeline locally on the sample pages (or on --urls FILE)."""
+    started = time.monotonic()
+    console = _stdout()
+    lines = intake.read_lines(_read_text(str(urls)).splitlines()) if urls else None
+    template = _template_path(template)
+    with console.status("starting the local stack (moto + template.yaml) and the page server"):
+        stack = LocalStack.start(template)
+    with stack, PageServer() as pages:
+        target = local_target(stack)
+        console.print(
+            f"local stack [bold]{stack.stack_name}[/] at {stack.endpoint_url}, "
+            f"sample pages at {pages.base_url}, "
+            f"NEWSFLOW_ALLOW_LOOPBACK={target.overrides.get('NEWSFLOW_ALLOW_LOOPBACK')}"
+        )
+        if stack.skipped_resources:
+            skipped = ", ".join(sorted(set(stack.skipped_resources.values())))
+            console.print(f"[dim]not emulated by moto (skipped): {skipped}[/]")
+        inputs = lines if lines is not None else pages.sample_urls()
+        functions = [spec.logical_id for spec in target.description.functions]
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description:<16}"),
+            TextColumn("{task.fields[detail]}"),
+            TimeElapsedColumn(),
+            console=console,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        ) as progress:
+            result = run_demo(
+                target, inputs, on_batch=_batch_reporter(progress, functions), timeout=timeout
+            )
+        _render_demo(
+            console,
+            result,
+            target,
+            None if lines is not None else pages.base_url,
+            time.monotonic() - started,
+        )
+        if json_out is not None:
+            json_out.write_text(records_json(result.records) + "\n", encoding="utf-8")
+            console.print(f"records written to {json_out}")
+    if not result.drain.drained:
+        fail(f"the queues did not drain within {timeout:.0f} s; results above are partial")
+
+
+# --------------------------------------------------------------------------- local stack
+
+
+@local_app.command("up")
+@one_line_errors
+def local_up(
+    template: TemplateOption = Path("template.yaml"),
+    state_dir: StateDirOption = STATE_DIR,
+    logs: Annotated[bool, typer.Option(help="Echo the functions' logs.")] = False,
+) -> None:
+    """Start the local stack and keep running its functions until Ctrl-C."""
+    console = _stdout()
+    template = _template_path(template)
+    existing = state_path(state_dir)
+    if existing.is_file():
+        with contextlib.suppress(TargetError):
+            running = resolve_target(None, state_dir=state_dir)
+            fail(f"a local stack is already running at {running.endpoint_url} ({existing})")
+    with console.status("starting the local stack"):
+        stack = LocalStack.start(template)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with stack, PageServer() as pages:
+        target = local_target(stack)
+        path = write_state(
+            target,
+            state_dir,
+            page_server_url=pages.base_url,
+            sample_urls=pages.sample_urls(),
+        )
+        console.print(f"local stack [bold]{stack.stack_name}[/] at {stack.endpoint_url}")
+        for key, value in sorted(stack.outputs.items()):
+            console.print(f"  {key:<22} {value}")
+        console.print(f"sample pages at {pages.base_url} (e.g. {pages.sample_urls()[0]})")
+        console.print(
+            f"state in {path}; in another terminal: newsflow push URL, newsflow list, ... "
+            "Ctrl-C stops."
+        )
+
+        def report(outcome: BatchOutcome) -> None:
+            console.print(
+                f"{time.strftime('%H:%M:%S')} {outcome.function}: {outcome.received} received, "
+                f"{outcome.deleted} done, {outcome.failed} left for retry"
+                + (f" ({outcome.invocation.error_type})" if outcome.invocation.error_type else "")
+            )
+
+        poller = target.poller(echo=sys.stderr if logs else None, on_batch=report)
+        try:
+            poller.run_forever(stop.is_set)
+        except KeyboardInterrupt:
+            console.print("stopping")
+        finally:
+            remove_state(state_dir)
+
+
+# --------------------------------------------------------------------------- data commands
+
+
+@app.command()
+@one_line_errors
+def push(
+    urls: Annotated[
+        list[str] | None, typer.Argument(help="URLs to push; '-' reads them from stdin.")
+    ] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="One URL a line.")] = None,
+    stack: StackOption = None,
+) -> None:
+    """Send URLs to the IngestQueue."""
+    lines: list[str] = []
+    if file is not None:
+        lines += intake.read_lines(_read_text(str(file)).splitlines())
+    for url in urls or []:
+        lines += intake.read_lines(sys.stdin.read().splitlines()) if url == "-" else [url]
+    if not lines:
+        fail("nothing to push: give URLs, --file FILE, or - to read stdin")
+    target = _target(stack)
+    checked = intake.push(target.client("sqs"), target.output("IngestQueueUrl"), lines)
+    for item in checked:
+        if item.accepted:
+            typer.echo(f"queued   {item.article_id}  {item.canonical_url}")
+        else:
+            typer.echo(f"rejected {item.line!r}: {item.reason}: {item.detail}", err=True)
+    if not all(item.accepted for item in checked):
+        raise typer.Exit(1)
+
+
+def _table(target: Target) -> Any:
+    from newsflow.storage import ArticleTable
+
+    return ArticleTable(target.output("ArticlesTableName"), target.client("dynamodb"))
+
+
+@app.command()
+@one_line_errors
+def get(
+    reference: Annotated[str, typer.Argument(help="An article URL or article id.")],
+    document: Annotated[
+        bool, typer.Option("--document", help="Print the stored document instead.")
+    ] = False,
+    stack: StackOption = None,
+) -> None:
+    """Show one article's record (status, failure, entities, S3 keys)."""
+    article_id = intake.article_id_of(reference)
+    target = _target(stack)
+    record = _table(target).get(article_id)
+    if record is None:
+        fail(f"no article {article_id} ({reference}) in {target.description.stack_name}")
+    if not document:
+        typer.echo(json.dumps(as_dict(record), indent=2, ensure_ascii=False))
+        return
+    key = record.enriched_key or record.article_key
+    if not key:
+        fail(f"article {article_id} has no stored document (status {record.status.value})")
+    from newsflow.storage import DocumentStore
+
+    store = DocumentStore(target.output("ArticlesBucketName"), target.client("s3"))
+    typer.echo(json.dumps(store.get_json(key), indent=2, ensure_ascii=False))
+
+
+def _parse_since(since: str | None) -> date | None:
+    if since is None:
+        return None
+    try:
+        return date.fromisoformat(since)
+    except ValueError:
+        fail(f"--since wants a date like 2026-11-20, got {since!r}")
+
+
+@app.command("list")
+@one_line_errors
+def list_articles(
+    domain: Annotated[str | None, typer.Option(help="Only this domain (no www.).")] = None,
+    status: Annotated[str | None, typer.Option(help="ENRICHED, FETCHED or FAILED.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only from this date (YYYY-MM-DD).")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line.")] = False,
+    stack: StackOption = None,
+) -> None:
+    """List articles, newest first when filtered by domain."""
+    wanted = status.upper() if status else None
+    if wanted and wanted not in ArticleStatus.__members__:
+        fail(f"--status must be one of {', '.join(ArticleStatus.__members__)}, got {status!r}")
+    since_date = _parse_since(since)
+    table = _table(_target(stack))
+    rows: list[dict[str, Any]]
+    if domain:
+        rows = table.list_by_domain(domain.lower().removeprefix("www."), since_date, limit=limit)
+        rows = [r for r in rows if not wanted or r.get("status") == wanted]
+    else:
+        records = table.scan_articles(status=wanted, limit=100_000 if since_date else limit)
+        rows = [as_dict(r) for r in records]
+        if since_date:
+            rows = [r for r in rows if str(r.get("created_at", ""))[:10] >= since_date.isoformat()]
+        rows.sort(key=lambda r: str(r.get("created_at", "")), reverse=True)
+        rows = rows[:limit]
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row, ensure_ascii=False, default=str))
+        return
+    view = Table(title=f"{len(rows)} articles")
+    for column in ("article_id", "status", "published", "title", "url"):
+        view.add_column(column, overflow="fold")
+    for row in rows:
+        failure = row.get("failure") or {}
+        status_text = str(row.get("status", ""))
+        if isinstance(failure, dict) and failure.get("reason"):
+            status_text += f" ({failure.get('reason')})"
+        view.add_row(
+            str(row.get("article_id", "")),
+            status_text,
+            str(row.get("published") or ""),
+            str(row.get("title") or "")[:70],
+            str(row.get("url", "")),
+        )
+    _stdout().print(view)
+
+
+@app.command()
+@one_line_errors
+def entity(
+    name: Annotated[str, typer.Argument(help="Entity name, e.g. 'Bristol City Council'.")],
+    entity_type: Annotated[
+        str | None, typer.Option("--type", help="PERSON, ORGANIZATION, LOCATION, ...")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line.")] = False,
+    stack: StackOption = None,
+) -> None:
+    """Articles that mention an entity, newest first."""
+    mentions = _table(_target(stack)).articles_mentioning(name, entity_type, limit=limit)
+    if as_json:
+        for mention in mentions:
+            typer.echo(mention.model_dump_json())
+        return
+    if not mentions:
+        typer.echo(f"no article mentions {name!r}")
+        return
+    view = Table(title=f"articles mentioning {name}")
+    for column in ("type", "published", "count", "sentiment", "title", "article_id"):
+        view.add_column(column, overflow="fold")
+    for m in mentions:
+        sentiment = f"{m.sentiment.label} {m.sentiment.score:+.2f}" if m.sentiment else ""
+        view.add_row(
+            m.type, str(m.published or ""), str(m.count), sentiment, m.title or "", m.article_id
+        )
+    _stdout().print(view)
+
+
+@app.command()
+@one_line_errors
+def dlq(
+    redrive: Annotated[
+        bool, typer.Option("--redrive", help="Send every dead letter back to its source queue.")
+    ] = False,
+    stack: StackOption = None,
+) -> None:
+    """Show the dead-letter queues (and optionally redrive them)."""
+    target = _target(stack)
+    sqs = target.client("sqs")
+    console = _stdout()
+    for queue in dead_letters.dead_letter_queues(sqs, target.description):
+        dlq_name = queue.dlq_url.rsplit("/", 1)[-1]
+        source_name = queue.source_url.rsplit("/", 1)[-1]
+        report = dead_letters.peek(sqs, queue)
+        console.print(
+            f"[bold]{dlq_name}[/] (dead letters of {source_name}, {queue.function}, "
+            f"after {queue.max_receive_count} receives): {report.approximate_count} messages"
+        )
+        for message in report.messages:
+            body = message.body if len(message.body) <= 100 else message.body[:97] + "..."
+            console.print(f"  {message.message_id}  received {message.receive_count}x  {body}")
+        if redrive and report.approximate_count:
+            moved = dead_letters.redrive(sqs, queue)
+            console.print(f"  redrove {moved} messages back to {source_name}")
+
+
+@app.command()
+@one_line_errors
+def invoke(
+    function: Annotated[str, typer.Argument(help="fetch, enrich (or a logical id).")],
+    event_file: Annotated[Path, typer.Argument(help="Event JSON, e.g. events/fetch_single.json")],
+    stack: StackOption = None,
+    template: TemplateOption = Path("template.yaml"),
+    state_dir: StateDirOption = STATE_DIR,
+) -> None:
+    """Run one function's handler on an event, in this process (like `sam local invoke -e`)."""
+    try:
+        event = json.loads(_read_text(str(event_file)))
+    except ValueError as exc:
+        fail(f"{event_file} is not JSON: {exc}")
+    with contextlib.ExitStack() as resources:
+        if stack or state_path(state_dir).is_file():
+            target = _target(stack, template)
+        else:
+            typer.echo("no local stack running: starting a temporary one", err=True)
+            local = resources.enter_context(LocalStack.start(_template_path(template)))
+            target = local_target(local)
+        try:
+            spec = target.description.function(function)
+        except KeyError as exc:
+            fail(str(exc.args[0]))
+        if spec.code_dir is None:
+            fail(f"{spec.logical_id} has no local code folder (is --template the stack's?)")
+        result = target.container_pool(echo=sys.stderr).get(spec).invoke(event)
+    if not result.ok:
+        kind = "timed out" if result.timed_out else f"raised {result.error_type}"
+        fail(f"{spec.logical_id} {kind}: {result.error_message or ''}".strip())
+    typer.echo(json.dumps(result.result, indent=2, default=str))
+
+
+# --------------------------------------------------------------------------- offline tools
+
+
+@app.command()
+@one_line_errors
+def parse(
+    source: Annotated[str, typer.Argument(help="HTML file, or - for stdin.")],
+    url: Annotated[str | None, typer.Option(help="The page's URL (fills url/domain).")] = None,
+) -> None:
+    """Parse an HTML page into the article document (no network)."""
+    from newsflow.extraction import parse_html
+
+    document = parse_html(_read_bytes(source), url=url)
+    typer.echo(document.model_dump_json(indent=2))
+
+
+@app.command()
+@one_line_errors
+def enrich(
+    source: Annotated[str, typer.Argument(help="Plain-text file, or - for stdin.")],
+    backend: Annotated[str, typer.Option(help="local or comprehend.")] = "local",
+    language: Annotated[str | None, typer.Option(help="ISO 639-1 code, if known.")] = None,
+) -> None:
+    """Entities and sentiment for a plain text (local model or Amazon Comprehend)."""
+    from newsflow.enrichment import BACKENDS, get_enricher
+
+    if backend not in BACKENDS:
+        fail(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    text = _read_text(source)
+    if not text.strip():
+        fail("no text to enrich")
+    result = get_enricher(backend).enrich(text, language=language)
+    typer.echo(result.model_dump_json(indent=2))
+
+
+def main() -> None:
+    app()
