@@ -548,6 +548,7 @@ class SafeFetcher:
             return result
         finally:
             if keep:
+                state.watchdog.watch(None)  # a late timer must not cut a parked connection
                 self._park(key, conn)
             else:
                 # The response may hold the socket after http.client let go of it (a
@@ -632,6 +633,13 @@ class SafeFetcher:
             conn.watchdog = state.watchdog
             try:
                 conn.connect()
+            except (ssl.SSLEOFError, ssl.SSLZeroReturnError) as exc:
+                # A hang-up mid-handshake (overload, a flaky middlebox) is not a TLS verdict.
+                conn.close()
+                if state.expired():
+                    raise state.timeout() from exc
+                failures.append(f"{target.host} hung up during the TLS handshake")
+                continue
             except (ssl.SSLError, CertificateError, Urllib3SSLError) as exc:
                 conn.close()
                 if state.expired():

@@ -8,6 +8,7 @@ certificate verification used the host name while the socket went to the address
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import ssl
 import threading
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from newsflow.errors import PermanentError, Reason
+from newsflow.errors import PermanentError, Reason, TransientError
 from newsflow.fetching import SafeFetcher
 from newsflow.settings import FetchPolicy
 
@@ -195,3 +196,37 @@ def test_untrusted_certificate_is_a_tls_error(tls_server, fake_dns, monkeypatch)
     # THEN verification fails permanently, and no second (insecure) attempt reached the server
     assert caught.value.reason is Reason.TLS_ERROR
     assert len(tls_server.server_names) == 1
+
+
+def test_server_that_does_not_speak_tls_is_a_tls_error(hostile_server, fake_dns) -> None:
+    # GIVEN a plain-HTTP server addressed with https://
+    fetcher = _fetcher(fake_dns)
+    # WHEN fetched
+    with pytest.raises(PermanentError) as caught:
+        fetcher.fetch(f"https://secure.test:{hostile_server.port}/page")
+    # THEN it is a permanent TLS error
+    assert caught.value.reason is Reason.TLS_ERROR
+
+
+def test_hang_up_during_the_handshake_is_transient(fake_dns) -> None:
+    # GIVEN a server that reads the TLS greeting and closes the connection
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def hang_up() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(4096)
+
+    thread = threading.Thread(target=hang_up, daemon=True)
+    thread.start()
+    try:
+        # WHEN fetched over HTTPS
+        with pytest.raises(TransientError) as caught:
+            _fetcher(fake_dns).fetch(f"https://secure.test:{port}/")
+    finally:
+        thread.join(timeout=5)
+        listener.close()
+    # THEN it is a transient connection error (a retry may well succeed)
+    assert caught.value.reason is Reason.CONNECTION_ERROR
+    assert "hung up during the TLS handshake" in caught.value.detail
