@@ -502,7 +502,7 @@ class SafeFetcher:
                 location = self._hop(target, state)
                 if isinstance(location, FetchedPage):
                     return replace(location, requested_url=url, redirects=tuple(redirects))
-                next_url = urljoin(target.url, location.strip().replace(" ", "%20"))
+                next_url = urljoin(target.url, _location_text(location))
                 next_url = urlunsplit(urlsplit(next_url)._replace(fragment=""))
                 if len(redirects) >= self._policy.max_redirects:
                     raise PermanentError(
@@ -903,6 +903,16 @@ def _ssl_text(exc: BaseException) -> str:
     if isinstance(exc, ssl.SSLError) and reason:
         return str(reason).lower().replace("_", " ")
     return str(exc) or type(exc).__name__
+
+
+def _location_text(raw: str) -> str:
+    """A Location header as text: http.client reads header bytes as Latin-1, servers send
+    UTF-8 (as browsers assume); spaces are encoded rather than refused."""
+    try:
+        text = raw.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        text = raw
+    return text.strip().replace(" ", "%20")
 
 
 def _not_html(detail: str) -> PermanentError:

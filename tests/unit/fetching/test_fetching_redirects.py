@@ -205,3 +205,15 @@ def test_redirect_fragment_is_not_sent_or_reported(hostile_server, news) -> None
     page = news.fetch(_redirect(hostile_server, "/page#comments"))
     # THEN the fragment is dropped from the followed URL
     assert page.final_url == _url(hostile_server, "/page")
+
+
+def test_utf8_location_is_followed_percent_encoded(hostile_server, news) -> None:
+    # GIVEN a redirect whose Location holds raw UTF-8 and a space (as real servers send)
+    hostile_server.routes["/utf8-redirect"] = lambda h: h.raw(
+        b"HTTP/1.1 301 Moved\r\nLocation: /caf\xc3\xa9 menu\r\nContent-Length: 0\r\n\r\n"
+    )
+    # WHEN fetched (the target does not exist: 404)
+    with pytest.raises(PermanentError):
+        news.fetch(_url(hostile_server, "/utf8-redirect"))
+    # THEN the second request asked for the UTF-8 path, percent-encoded once
+    assert hostile_server.paths() == ["/utf8-redirect", "/caf%C3%A9%20menu"]
