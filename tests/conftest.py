@@ -262,6 +262,8 @@ def page_server() -> Iterator[PageServer]:
     server_state = PageServer(host="127.0.0.1", port=0, routes=routes)
 
     class Handler(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True  # headers and body are separate writes
+
         def do_GET(self) -> None:
             server_state.hits[self.path] = server_state.hits.get(self.path, 0) + 1
             route = routes.get(self.path, Route(status=404, body=b"<html>not found</html>"))
