@@ -568,9 +568,10 @@ def parse(
     url: Annotated[str | None, typer.Option(help="The page's URL (fills url/domain).")] = None,
 ) -> None:
     """Parse an HTML page into the article document (no network)."""
+    html = _read_bytes(source)
     from newsflow.extraction import parse_html
 
-    document = parse_html(_read_bytes(source), url=url)
+    document = parse_html(html, url=url)
     typer.echo(document.model_dump_json(indent=2))
 
 
