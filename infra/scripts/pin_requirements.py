@@ -31,7 +31,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.requirements import Requirement
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
@@ -116,7 +116,10 @@ def parse_pins(text: str) -> dict[str, Pin]:
             continue
         if block:
             head = block[0].rstrip("\\ ").strip()
-            req = Requirement(head)
+            try:
+                req = Requirement(head)
+            except InvalidRequirement as exc:
+                raise PinError(f"cannot read pin {head!r}: {exc}") from exc
             specs = list(req.specifier)
             if len(specs) != 1 or specs[0].operator != "==":
                 raise PinError(f"not an exact pin: {head!r}")
