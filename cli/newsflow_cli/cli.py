@@ -117,7 +117,7 @@ def one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 def _stdout() -> Console:
     # Bound to the stream of *now*: handlers running in-process swap sys.stdout for their logs.
-    return Console(file=sys.stdout, soft_wrap=False)
+    return Console(file=sys.stdout, soft_wrap=True)
 
 
 def _read_text(source: str) -> str:

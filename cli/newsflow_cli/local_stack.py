@@ -42,6 +42,8 @@ LOCAL_ACCESS_KEY = "testing"
 LOCAL_SECRET_KEY = "testing"  # noqa: S105 - a placeholder moto accepts, not a secret
 
 _CREATE_TIMEOUT_SECONDS = 60.0
+# Where the deployer notes, in the translated template, what a false Condition leaves out.
+_EXCLUDED_KEY = "NewsflowLocalExcludedByCondition"
 _SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
 
 
@@ -173,13 +175,19 @@ class LocalStack:
         return self.description.functions
 
     @property
+    def excluded_resources(self) -> set[str]:
+        """Resources whose ``Condition`` is false with these parameters (not created, rightly)."""
+        return set(self.translated.get("Metadata", {}).get(_EXCLUDED_KEY, []))
+
+    @property
     def skipped_resources(self) -> dict[str, str]:
-        """Logical id -> type of what the translated template declares but moto did not create."""
+        """Logical id -> type of what the stack should hold but moto did not create."""
         created = self.description.resources
+        excluded = self.excluded_resources
         return {
             logical_id: kind
             for logical_id, kind in sam_template.resource_types(self.translated)
-            if logical_id not in created
+            if logical_id not in created and logical_id not in excluded
         }
 
     def session(self) -> boto3.Session:
@@ -230,7 +238,9 @@ def _deploy(
         "AWS::URLSuffix": "amazonaws.com",
     }
     values = sam_template.parameter_values(translated, parameters, pseudo)
+    excluded = sam_template.Conditions(translated, values).excluded_resources(translated)
     translated = sam_template.resolve_conditions(translated, values)
+    translated.setdefault("Metadata", {})[_EXCLUDED_KEY] = sorted(excluded)
     cloudformation = _client(session, "cloudformation", endpoint_url)
     try:
         cloudformation.create_stack(

@@ -214,6 +214,59 @@ class _UnresolvableError(Exception):
     pass
 
 
+class Conditions:
+    """The template's ``Conditions``, decided from parameter values (pseudo ones included)."""
+
+    def __init__(self, template: TemplateDict, parameters: dict[str, Any]) -> None:
+        self._definitions = template.get("Conditions") or {}
+        self._parameters = parameters
+        self._values: dict[str, bool] = {}
+
+    def value(self, name: str) -> bool:
+        """Raises ``_UnresolvableError`` when the condition depends on something unknown."""
+        if name not in self._values:
+            if name not in self._definitions:
+                raise _UnresolvableError(name)
+            self._values[name] = bool(self._evaluate(self._definitions[name]))
+        return self._values[name]
+
+    def _evaluate(self, node: Any) -> Any:
+        if isinstance(node, dict) and len(node) == 1:
+            ((key, arg),) = node.items()
+            if key == "Ref" and isinstance(arg, str):
+                if arg in self._parameters:
+                    return self._parameters[arg]
+                raise _UnresolvableError(arg)
+            if key == "Condition" and isinstance(arg, str):
+                return self.value(arg)
+            if key == "Fn::Equals":
+                left, right = (self._evaluate(a) for a in arg)
+                return str(left) == str(right)
+            if key == "Fn::Not":
+                return not self._evaluate(arg[0])
+            if key == "Fn::And":
+                return all(self._evaluate(a) for a in arg)
+            if key == "Fn::Or":
+                return any(self._evaluate(a) for a in arg)
+            raise _UnresolvableError(key)
+        if isinstance(node, (str, int, float, bool)):
+            return node
+        raise _UnresolvableError(repr(node))
+
+    def excluded_resources(self, template: TemplateDict) -> set[str]:
+        """Logical ids whose ``Condition`` is false: CloudFormation does not create them."""
+        excluded = set()
+        for logical_id, resource in resources(template).items():
+            name = resource.get("Condition")
+            if isinstance(name, str):
+                try:
+                    if not self.value(name):
+                        excluded.add(logical_id)
+                except _UnresolvableError:
+                    continue
+        return excluded
+
+
 def resolve_conditions(template: TemplateDict, parameters: dict[str, Any]) -> TemplateDict:
     """Copy of ``template`` with every ``Fn::If`` decided and ``AWS::NoValue`` removed.
 
@@ -222,41 +275,7 @@ def resolve_conditions(template: TemplateDict, parameters: dict[str, Any]) -> Te
     local deployer decides the conditions first, from the parameter values the stack will get.
     An ``Fn::If`` whose condition cannot be decided here is left for moto.
     """
-    definitions = template.get("Conditions") or {}
-    values: dict[str, bool] = {}
-
-    def parameter(name: str) -> Any:
-        if name in parameters:
-            return parameters[name]
-        raise _UnresolvableError(name)
-
-    def evaluate(node: Any) -> Any:
-        if isinstance(node, dict) and len(node) == 1:
-            ((key, arg),) = node.items()
-            if key == "Ref" and isinstance(arg, str):
-                return parameter(arg)
-            if key == "Condition" and isinstance(arg, str):
-                return condition(arg)
-            if key == "Fn::Equals":
-                left, right = (evaluate(a) for a in arg)
-                return str(left) == str(right)
-            if key == "Fn::Not":
-                return not evaluate(arg[0])
-            if key == "Fn::And":
-                return all(evaluate(a) for a in arg)
-            if key == "Fn::Or":
-                return any(evaluate(a) for a in arg)
-            raise _UnresolvableError(key)
-        if isinstance(node, (str, int, float, bool)):
-            return node
-        raise _UnresolvableError(repr(node))
-
-    def condition(name: str) -> bool:
-        if name not in values:
-            if name not in definitions:
-                raise _UnresolvableError(name)
-            values[name] = bool(evaluate(definitions[name]))
-        return values[name]
+    conditions = Conditions(template, parameters)
 
     def walk(node: Any) -> Any:
         if isinstance(node, dict):
@@ -264,7 +283,7 @@ def resolve_conditions(template: TemplateDict, parameters: dict[str, Any]) -> Te
                 arg = node["Fn::If"]
                 if isinstance(arg, list) and len(arg) == 3 and isinstance(arg[0], str):
                     try:
-                        chosen = arg[1] if condition(arg[0]) else arg[2]
+                        chosen = arg[1] if conditions.value(arg[0]) else arg[2]
                     except _UnresolvableError:
                         pass
                     else:

@@ -156,6 +156,7 @@ def describe_stack(
     found = {
         s["LogicalResourceId"]: (s["ResourceType"], s.get("PhysicalResourceId", ""))
         for s in summaries
+        if s.get("LogicalResourceId")  # moto lists a nameless entry for skipped resources
     }
     functions = []
     for logical_id, (kind, physical) in found.items():
