@@ -302,6 +302,8 @@ class ArticleTable:
 
     @staticmethod
     def _record(attributes: dict[str, Any]) -> ArticleRecord:
+        # An item first written by save_failed has no article_id attribute: the key holds it.
+        attributes.setdefault("article_id", str(attributes.get("pk", "")).removeprefix("ARTICLE#"))
         for name in _INDEX_ATTRIBUTES:
             attributes.pop(name, None)
         return ArticleRecord.model_validate(attributes)
