@@ -38,11 +38,13 @@ clean:
 
 # ---------------------------------------------------------------- build, deploy, infrastructure
 # SAM CLI and checkov live in their own venvs: each pins exact boto3 (and SAM click) versions
-# that clash with the runtime dependencies and with each other. Both need python3.12, which is
-# also what `sam build` looks for on PATH: python3.12 on PATH, else pyenv's 3.12.
+# that clash with the runtime dependencies and with each other. `sam build` needs python3.12
+# (the Lambda runtime) on PATH: python3.12 on PATH, else pyenv's 3.12. The tool venvs use it
+# too when it exists, else $(PYTHON), so the checks run on any machine.
 PY312 ?= $(shell python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null \
 	|| { p=$$(pyenv prefix 3.12 2>/dev/null | head -n1) && [ -x "$$p/bin/python3.12" ] \
 	&& echo "$$p/bin/python3.12"; })
+TOOLS_PYTHON ?= $(or $(PY312),$(shell command -v $(PYTHON)))
 SAM_VENV ?= .venv-sam
 CHECKOV_VENV ?= .venv-checkov
 SAM := SAM_CLI_TELEMETRY=0 PATH="$(dir $(PY312)):$$PATH" $(SAM_VENV)/bin/sam
@@ -54,14 +56,12 @@ BUILD_DIR := .aws-sam/build
 tools: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## SAM CLI + checkov venvs
 
 $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed: .venv-%/.installed: infra/tools/%.txt | $(STAMP)
-	@[ -n "$(PY312)" ] || { echo "error: python3.12 not found (put it on PATH, or" \
-		"'pyenv install 3.12'); SAM builds for the python3.12 Lambda runtime" >&2; exit 1; }
-	$(BIN)/uv venv --quiet --allow-existing --python "$(PY312)" .venv-$*
+	$(BIN)/uv venv --quiet --allow-existing --python "$(TOOLS_PYTHON)" .venv-$*
 	$(BIN)/uv pip install --quiet --python .venv-$*/bin/python --require-hashes -r $<
 	touch $@
 
 tools-lock: install ## re-pin the SAM CLI / checkov venvs from infra/tools/*.in
-	for tool in sam checkov; do $(BIN)/uv pip compile --quiet --python-version 3.12 \
+	for tool in sam checkov; do $(BIN)/uv pip compile --quiet --universal --python-version 3.11 \
 		--generate-hashes --custom-compile-command "make tools-lock" \
 		infra/tools/$$tool.in -o infra/tools/$$tool.txt; done
 
@@ -72,6 +72,8 @@ requirements-check: install ## fail if a fresh resolution differs from the pinne
 	$(BIN)/python infra/scripts/pin_requirements.py --check
 
 build: $(SAM_VENV)/.installed ## sam build (offline from the package index, no Docker)
+	@[ -n "$(PY312)" ] || { echo "error: python3.12 not found (put it on PATH, or" \
+		"'pyenv install 3.12'); sam build needs the Lambda runtime's python" >&2; exit 1; }
 	@start=$$(date +%s); $(SAM) build --parallel && \
 		echo "sam build took $$(( $$(date +%s) - start )) s"
 
