@@ -497,6 +497,7 @@ class ArticleTable:
             article_id,
             "recording failure of",
             set_values={
+                "article_id": article_id,
                 "status": ArticleStatus.FAILED.value,
                 "failure": failure.model_dump(mode="json"),
                 "failure_reason": failure.reason.value,
