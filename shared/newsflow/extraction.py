@@ -1,0 +1,486 @@
+"""HTML to :class:`~newsflow.models.ParsedArticle`: decoding, main text, metadata, language.
+
+Pure and offline: no network, no clock beyond "today" (to refuse publication dates in the
+future), no AWS. The fetch stage hands over the bytes it received and the charset of the
+``Content-Type`` header; everything else is read from the page.
+
+Cost model. trafilatura's ``extract`` parses the page once and runs its extractor cascade; asking
+it for metadata as well (``with_metadata=True``) roughly doubles the cost on news pages, mostly in
+the markup author search (a deep copy of the tree plus regular-expression XPaths over every
+element), the category/tag XPaths and htmldate's extensive date search. Here the page is parsed
+once, the extractor works on its own copy of that tree, and the metadata is read from the
+untouched tree with the cheap parts of trafilatura (meta tags, JSON-LD, title), htmldate in its
+fast mode, and two guarded fallbacks that only run when the page can contain an answer (a
+byline-like attribute, a ``/tag/`` or ``/category/`` link).
+
+What can go wrong: pages without a main text (listings, shop grids, empty bodies) raise
+``PermanentError(nothing_extracted)``; undecodable bytes never raise (the decoder falls back to a
+replacing single-byte decode); trafilatura failures on pathological markup (deep nesting,
+recursion limits) become ``nothing_extracted`` too, since re-parsing the same bytes cannot help.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Final
+from urllib.parse import urljoin
+
+import trafilatura
+from htmldate import find_date
+from lxml import etree
+from trafilatura.json_metadata import normalize_authors
+from trafilatura.metadata import (
+    examine_meta,
+    extract_catstags,
+    extract_meta_json,
+    extract_sitename,
+    extract_title,
+)
+from trafilatura.settings import Document
+
+from newsflow.errors import PermanentError, Reason, Stage
+from newsflow.language import detect_language
+from newsflow.models import ExtractorInfo, ParsedArticle
+from newsflow.urls import article_id_for, canonicalize_url, domain_of
+
+try:  # a trafilatura dependency; the cp1252 fallback below keeps decoding total without it
+    import charset_normalizer
+except ImportError:  # pragma: no cover
+    charset_normalizer = None  # type: ignore[assignment]
+
+LOGGER = logging.getLogger(__name__)
+
+EXTRACTOR: Final = ExtractorInfo(name="trafilatura", version=trafilatura.__version__)
+
+# A page whose extracted text has fewer words than this in prose lines (lines of at least
+# MIN_PROSE_LINE_WORDS words) is a listing, a menu or an error page, not an article.
+MIN_PROSE_LINE_WORDS: Final = 7
+MIN_ARTICLE_WORDS: Final = 15
+
+MAX_AUTHOR_LENGTH: Final = 200
+MAX_LIST_ITEMS: Final = 25
+MAX_LIST_ITEM_LENGTH: Final = 100
+
+# ----------------------------------------------------------------------------- decoding
+
+_DECLARATION_SCAN_BYTES: Final = 8192
+_DETECTION_SAMPLE_BYTES: Final = 65536
+_BOMS: Final = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_META_CHARSET = re.compile(
+    rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]+)""", re.IGNORECASE
+)
+_XML_ENCODING = re.compile(
+    rb"""^\s*<\?xml\b[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._\-]+)""", re.IGNORECASE
+)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml\b[^>]*\?>", re.IGNORECASE)
+# Browsers read these labels as windows-1252, and so do pages that declare them: bytes
+# 0x80-0x9F are curly quotes and dashes there, C1 control characters in ISO-8859-1.
+_WINDOWS_1252_ALIASES: Final = frozenset({"ascii", "iso8859-1", "latin-1", "cp1252"})
+# Text codecs that are no page encoding: escape-sequence interpreters, IDNA, and UTF-7, which
+# browsers refuse because it smuggles markup past filters.
+_UNSAFE_CODECS: Final = frozenset(
+    {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape", "utf-7"}
+)
+
+
+def _codec_for(label: str | bytes | None, *, from_markup: bool = False) -> str | None:
+    """Python codec for a charset label, ``None`` when the label is unknown or unusable."""
+    if not label:
+        return None
+    text = label.decode("ascii", "ignore") if isinstance(label, bytes) else label
+    try:
+        name = codecs.lookup(text.strip().strip("\"'").lower()).name
+        b"\xff<p>".decode(name, errors="replace")  # binary codecs (base64, zlib) refuse here
+    except (LookupError, UnicodeError):
+        return None
+    if name in _UNSAFE_CODECS:
+        return None
+    if name in _WINDOWS_1252_ALIASES:
+        return "cp1252"
+    if from_markup and name.startswith(("utf-16", "utf-32")):
+        # A page that could be scanned as ASCII to find this label is not UTF-16 (WHATWG).
+        return "utf-8"
+    return name
+
+
+def _declared_in_markup(data: bytes) -> str | None:
+    head = data[:_DECLARATION_SCAN_BYTES]
+    match = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
+    return _codec_for(match.group(1), from_markup=True) if match else None
+
+
+def _guess_codec(data: bytes) -> str:
+    """Best single-byte or CJK codec for bytes that are not UTF-8 and declare nothing.
+
+    charset_normalizer ranks candidates by how chaotic the decoded text looks; among equally
+    clean Latin code pages it often picks cp1250 for Western text (turning "España" into
+    "Espańa"), so windows-1252, the web's default, wins every tie.
+    """
+    if charset_normalizer is None:  # pragma: no cover
+        return "cp1252"
+    matches = charset_normalizer.from_bytes(data[:_DETECTION_SAMPLE_BYTES])
+    best = matches.best()
+    if best is None:
+        return "cp1252"
+    for match in matches:
+        if "cp1252" in match.could_be_from_charset and match.chaos <= best.chaos + 0.01:
+            return "cp1252"
+    return _codec_for(best.encoding) or "cp1252"
+
+
+def decode_html(data: bytes, charset: str | None = None) -> str:
+    """Decode page bytes the way a browser would; never raises.
+
+    Order: a byte-order mark; the ``charset`` of the HTTP header; ``<meta charset>`` /
+    ``http-equiv`` / the XML declaration; UTF-8 when the bytes are valid UTF-8; a statistical
+    guess (charset_normalizer); windows-1252. The BOM goes first, as in the WHATWG encoding
+    standard: servers send a default ``charset=iso-8859-1`` for UTF-8 files with a BOM far more
+    often than the other way round. Declared encodings decode with replacement characters
+    for stray bytes instead of failing.
+    """
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(codec, errors="replace")
+    declared = _codec_for(charset) or _declared_in_markup(data)
+    if declared is not None:
+        return data.decode(declared, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    return data.decode(_guess_codec(data), errors="replace")
+
+
+# ----------------------------------------------------------------------------- text
+
+# Chinese and Japanese are written without spaces: each ideograph or kana counts as a word, as
+# word processors count them; other scripts count runs of letters and digits.
+_UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORD = re.compile(rf"[{_UNSPACED}]|[^\W_{_UNSPACED}]+(?:['\u2019\-][^\W_{_UNSPACED}]+)*")
+_TAG_LIKE = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9:\-]*(?:\s[^<>]*)?/?>", re.DOTALL)
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff]")
+_INLINE_SPACE = re.compile(r"\s+")
+
+
+def count_words(text: str) -> int:
+    """Words in ``text``: runs of letters or digits joined by ' or -, or single CJK characters."""
+    return len(_WORD.findall(text))
+
+
+def clean_text(raw: str) -> str:
+    """Plain text with one paragraph per line: no markup, no blank lines, single spaces.
+
+    Markup-looking sequences are dropped even when the page showed them as text: downstream
+    consumers treat ``text`` as prose, never as HTML.
+    """
+    text = unicodedata.normalize("NFC", raw)
+    text = _INVISIBLE.sub("", _TAG_LIKE.sub(" ", text))
+    lines = (_INLINE_SPACE.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def _has_article_text(text: str) -> bool:
+    prose_words = 0
+    for line in text.splitlines():
+        words = count_words(line)
+        if words >= MIN_PROSE_LINE_WORDS:
+            prose_words += words
+            if prose_words >= MIN_ARTICLE_WORDS:
+                return True
+    return False
+
+
+def _one_line(value: str | None, limit: int | None = None) -> str | None:
+    if not value:
+        return None
+    text = _INLINE_SPACE.sub(" ", _INVISIBLE.sub("", unicodedata.normalize("NFC", value))).strip()
+    if limit is not None and len(text) > limit:
+        return None
+    return text or None
+
+
+# ----------------------------------------------------------------------------- metadata
+
+_AUTHOR_PREFIX = re.compile(r"^(?:(?:written|posted|words)\s+)?by\s*[:\-]?\s+", re.IGNORECASE)
+
+
+def normalise_author(value: str | None) -> str | None:
+    """``"By  Jane Doe; John Roe"`` -> ``"Jane Doe; John Roe"``: prefixes, spacing, duplicates.
+
+    Several authors stay joined by ``"; "`` (trafilatura's convention).
+    """
+    if not value:
+        return None
+    names: list[str] = []
+    for part in value.split(";"):
+        name = _one_line(_AUTHOR_PREFIX.sub("", _one_line(part) or ""))
+        if name and name.casefold() not in {n.casefold() for n in names}:
+            names.append(name)
+    joined = "; ".join(names)
+    return joined if joined and len(joined) <= MAX_AUTHOR_LENGTH else None
+
+
+def _parse_published(value: str | None, today: date) -> date | None:
+    """ISO date from htmldate, or ``None`` when unparseable or more than a day in the future."""
+    if not value:
+        return None
+    try:
+        published = date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+    return published if published <= today + timedelta(days=1) else None
+
+
+def _clean_list(values: Iterable[str] | None, *, split: bool) -> list[str]:
+    items: list[str] = []
+    seen: set[str] = set()
+    for value in values or ():
+        for part in re.split(r"[,;]", value) if split else (value,):
+            item = _one_line(part, MAX_LIST_ITEM_LENGTH)
+            if item and item.casefold() not in seen:
+                seen.add(item.casefold())
+                items.append(item)
+    return items[:MAX_LIST_ITEMS]
+
+
+# Markup author search. trafilatura's own (``extract_author``) deep-copies the tree, prunes it
+# and runs EXSLT regular expressions over every element: a third of a whole extraction. Here one
+# XPath over attribute values with plain ``contains()`` tests (evaluated in C, no element
+# proxies) finds the candidates; ranking and exclusions run in Python on those few. Matching
+# "uthor"/"yline" covers "author"/"Author" and "byline"/"Byline"; "autor" and "auteur" are the
+# German/Spanish/Portuguese/Polish and French words.
+_AUTHOR_ATTRIBUTES = etree.XPath(
+    "//@class[contains(.,'uthor') or contains(.,'yline') or contains(.,'autor')"
+    " or contains(.,'auteur')] | //@rel[.='author'] | //@itemprop[contains(.,'uthor')]"
+)
+_AUTHOR_NAME_CLASSES: Final = ("author-name", "authorname", "author_name", "author__name")
+_AUTHOR_EXCLUDED_AREAS = re.compile(r"comment|sidebar|widget|related|teaser|respond", re.I)
+_AUTHOR_SKIPPED_TAGS: Final = frozenset(
+    {"time", "script", "style", "figure", "img", "button", "svg", "noscript", "link", "meta"}
+)
+_AUTHOR_MAX_CHARS: Final = 120
+
+
+def _author_rank(element: Any) -> int:
+    classes = (element.get("class") or "").lower()
+    if element.get("rel") == "author" or "author" in (element.get("itemprop") or "").lower():
+        return 0
+    if any(name in classes for name in _AUTHOR_NAME_CLASSES):
+        return 1
+    if any(word in classes for word in ("author", "autor", "auteur")):
+        return 2
+    return 3  # byline
+
+
+def _in_excluded_area(element: Any) -> bool:
+    for node in (element, *element.iterancestors()):
+        marks = f"{node.get('class') or ''} {node.get('id') or ''}"
+        if node.tag in ("nav", "aside", "footer") or _AUTHOR_EXCLUDED_AREAS.search(marks):
+            return True
+    return False
+
+
+def _visible_text(element: Any) -> str:
+    """Text of an element without dates, images and scripts (tails of skipped children kept)."""
+
+    def walk(node: Any) -> Iterator[str]:
+        if node.text:
+            yield node.text
+        for child in node:
+            if isinstance(child.tag, str) and child.tag not in _AUTHOR_SKIPPED_TAGS:
+                yield from walk(child)
+            if child.tail:
+                yield child.tail
+
+    return " ".join(" ".join(walk(element)).split())
+
+
+def _author_from_markup(tree: Any) -> str | None:
+    """Byline from markup, for pages whose meta tags and JSON-LD name nobody."""
+    elements = dict.fromkeys(attribute.getparent() for attribute in _AUTHOR_ATTRIBUTES(tree))
+    for element in sorted(elements, key=_author_rank):  # stable: document order within a rank
+        if element.tag in _AUTHOR_SKIPPED_TAGS or _in_excluded_area(element):
+            continue
+        text = _visible_text(element)
+        if 2 < len(text) < _AUTHOR_MAX_CHARS:
+            author = normalize_authors(None, text)
+            if author:
+                return author
+    return None
+
+
+_CATEGORY_LINK = re.compile(r"/categor(?:y|ies|s)?/")
+_TAG_LINK = re.compile(r"/tag(?:y|ies|s)?/")
+
+# Between headline and site name: bar, hyphen, en/em dash, middle dot, colon, guillemet.
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014\u00b7:\u00bb]\s+")
+
+
+def _sitename_from_title_tag(tree: Any, title: str | None) -> str | None:
+    """``<title>Headline | Site</title>`` with a known headline gives the site's name."""
+    element = tree.find(".//head/title")
+    if element is None or not title:
+        return None
+    parts = [p.strip() for p in _TITLE_SEPARATORS.split(element.text_content() or "")]
+    if len(parts) < 2:
+        return None
+    if parts[0].casefold() == title.casefold():
+        return parts[-1] or None
+    if parts[-1].casefold() == title.casefold():
+        return parts[0] or None
+    return None
+
+
+_LANGUAGE_META: Final = frozenset({"content-language", "og:locale", "language", "dc.language"})
+
+
+def _language_hint(tree: Any) -> str | None:
+    root = tree.getroottree().getroot()
+    for attribute in ("lang", "xml:lang"):
+        value = root.get(attribute)
+        if value and value.strip():
+            return str(value)
+    head = root.find("head")
+    for meta in head.iterfind("meta") if head is not None else ():
+        key = (meta.get("http-equiv") or meta.get("property") or meta.get("name") or "").lower()
+        content = meta.get("content")
+        if key in _LANGUAGE_META and content:
+            return str(content).split(",")[0]
+    return None
+
+
+@dataclass
+class _PageMetadata:
+    title: str | None = None
+    author: str | None = None
+    published: date | None = None
+    site_name: str | None = None
+    description: str | None = None
+    image: str | None = None
+    categories: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+
+def _read_metadata(tree: Any, markup: str, url: str | None, today: date) -> _PageMetadata:
+    """Metadata from the untouched tree; each source is optional and may fail on its own."""
+    meta: Document = examine_meta(tree)
+    if meta.author and " " not in meta.author:
+        meta.author = None  # one-word meta authors are site names or handles (trafilatura rule)
+    try:
+        meta = extract_meta_json(tree, meta)
+    except Exception:  # trafilatura's JSON-LD reader trips over malformed graphs
+        LOGGER.debug("JSON-LD metadata unreadable", exc_info=True)
+    meta.clean_and_trim()
+
+    title = _one_line(meta.title) or _one_line(extract_title(tree))
+    author = normalise_author(meta.author or _author_from_markup(tree))
+    try:
+        found = find_date(
+            tree,
+            extensive_search=False,
+            original_date=True,
+            url=url,
+            max_date=(today + timedelta(days=1)).isoformat(),
+        )
+    except Exception:  # htmldate on pathological markup
+        LOGGER.debug("date search failed", exc_info=True)
+        found = None
+    site_name = _one_line(meta.sitename) or _one_line(extract_sitename(tree))
+    site_name = site_name or _sitename_from_title_tag(tree, title)
+    # trafilatura keeps only links whose href matches these, so without one the XPaths are moot.
+    categories = meta.categories or (
+        extract_catstags("category", tree) if _CATEGORY_LINK.search(markup) else []
+    )
+    tags = meta.tags or (extract_catstags("tag", tree) if _TAG_LINK.search(markup) else [])
+    image = _one_line(meta.image)
+    if image and url:
+        image = urljoin(url, image)
+    return _PageMetadata(
+        title=title,
+        author=author,
+        published=_parse_published(found, today),
+        site_name=site_name.lstrip("@") if site_name else None,
+        description=_one_line(meta.description),
+        image=image,
+        categories=_clean_list(categories, split=False),
+        tags=_clean_list(tags, split=True),
+    )
+
+
+# ----------------------------------------------------------------------------- entry point
+
+
+def _nothing(detail: str) -> PermanentError:
+    return PermanentError(Reason.NOTHING_EXTRACTED, detail, stage=Stage.PARSE)
+
+
+def _canonical_or_none(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        return canonicalize_url(url)
+    except PermanentError:
+        return None
+
+
+def parse_html(
+    html: str | bytes, url: str | None = None, *, charset: str | None = None
+) -> ParsedArticle:
+    """Parse one page into a :class:`ParsedArticle` (``final_url``/``fetched_at`` left unset).
+
+    ``html`` may be text or the raw bytes (decoded by :func:`decode_html` with ``charset`` from
+    the HTTP header). ``url`` fills ``url``, ``canonical_url``, ``article_id`` and ``domain``;
+    a URL that cannot be canonicalised leaves the last three ``None``.
+
+    Raises ``PermanentError(nothing_extracted, stage=parse)`` for an empty document, markup
+    that is not HTML, or a page without a main text.
+    """
+    markup = decode_html(html, charset) if isinstance(html, bytes) else html
+    # lxml refuses text that carries an encoding declaration, and trafilatura's retry re-encodes
+    # it to UTF-8 bytes that the declaration would then mislabel.
+    markup = _XML_DECLARATION.sub("", markup, count=1)
+    if not markup or markup.isspace():
+        raise _nothing("empty document")
+    canonical_url = _canonical_or_none(url)
+    tree = trafilatura.load_html(markup)
+    if tree is None:
+        raise _nothing("not an HTML document")
+    try:
+        # The extractor works on its own copy of ``tree``; the original stays intact for metadata.
+        document = trafilatura.bare_extraction(tree, url=canonical_url, include_comments=False)
+    except (RecursionError, ValueError, TypeError, etree.LxmlError) as exc:
+        raise _nothing(f"extractor failed on this markup: {type(exc).__name__}") from exc
+    raw_text = document.text if isinstance(document, Document) else None
+    text = clean_text(raw_text or "")
+    if not _has_article_text(text):
+        raise _nothing("no main text found (empty page, listing or navigation only)")
+
+    meta = _read_metadata(tree, markup, canonical_url, datetime.now(UTC).date())
+    return ParsedArticle(
+        url=url,
+        canonical_url=canonical_url,
+        article_id=article_id_for(canonical_url) if canonical_url else None,
+        domain=domain_of(canonical_url) if canonical_url else None,
+        title=meta.title,
+        author=meta.author,
+        published=meta.published,
+        site_name=meta.site_name,
+        language=detect_language(text, _language_hint(tree)),
+        description=meta.description,
+        image=meta.image,
+        categories=meta.categories,
+        tags=meta.tags,
+        text=text,
+        word_count=count_words(text),
+        extractor=EXTRACTOR,
+    )
