@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from newsflow_cli.stacks import (
+    EventSource,
+    FunctionSpec,
+    StackDescription,
+    description_from_dict,
+    description_to_dict,
+)
 from newsflow_cli.targets import local_overrides
 
 
@@ -17,3 +27,39 @@ def test_the_local_stack_allows_loopback_unless_told_false(
     # GIVEN the caller's environment / WHEN the function overrides are built
     # THEN loopback is allowed except when the caller explicitly set it to false
     assert local_overrides(caller) == {"NEWSFLOW_ALLOW_LOOPBACK": expected}
+
+
+def test_a_stack_description_survives_the_state_file(tmp_path: Path) -> None:
+    # GIVEN a described stack with one SQS-triggered function
+    source = EventSource(
+        queue_arn="arn:aws:sqs:us-east-1:123456789012:ingest",
+        queue_url="http://127.0.0.1:5000/123456789012/ingest",
+        batch_size=10,
+        function_response_types=("ReportBatchItemFailures",),
+        mapping_uuid="u-1",
+    )
+    spec = FunctionSpec(
+        logical_id="FetchFunction",
+        function_name="s-FetchFunction-1",
+        function_arn="arn:aws:lambda:us-east-1:123456789012:function:s-FetchFunction-1",
+        handler="app.lambda_handler",
+        runtime="python3.12",
+        timeout=60,
+        memory_size=1024,
+        environment={"ARTICLES_BUCKET": "b"},
+        code_dir=tmp_path / "functions" / "fetch",
+        layer_dirs=(tmp_path / "shared",),
+        event_sources=(source,),
+    )
+    description = StackDescription(
+        stack_name="s",
+        status="CREATE_COMPLETE",
+        outputs={"IngestQueueUrl": source.queue_url},
+        resources={"FetchFunction": ("AWS::Lambda::Function", "s-FetchFunction-1")},
+        functions=(spec,),
+    )
+    # WHEN it is written as JSON and read back (as another CLI process does)
+    restored = description_from_dict(json.loads(json.dumps(description_to_dict(description))))
+    # THEN it is the same description
+    assert restored == description
+    assert restored.function("fetch") == spec
