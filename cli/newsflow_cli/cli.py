@@ -546,15 +546,14 @@ def invoke(
             local = resources.enter_context(LocalStack.start(_template_path(template)))
             target = local_target(local)
         try:
-            spec = target.description.function(function)
+            result = target.poller(echo=sys.stderr).invoke(function, event)
         except KeyError as exc:
             fail(str(exc.args[0]))
-        if spec.code_dir is None:
-            fail(f"{spec.logical_id} has no local code folder (is --template the stack's?)")
-        result = target.container_pool(echo=sys.stderr).get(spec).invoke(event)
+        except ValueError as exc:
+            fail(f"{exc} (is --template the one the stack was deployed from?)")
     if not result.ok:
         kind = "timed out" if result.timed_out else f"raised {result.error_type}"
-        fail(f"{spec.logical_id} {kind}: {result.error_message or ''}".strip())
+        fail(f"{result.function} {kind}: {result.error_message or ''}".strip())
     typer.echo(json.dumps(result.result, indent=2, default=str))
 
 

@@ -1,4 +1,4 @@
-"""Target selection details that need no stack."""
+"""Target selection and the local stack's state file (no stack needed)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from newsflow_cli.local_stack import local_session
+from newsflow_cli.page_server import PageServer
 from newsflow_cli.stacks import (
     EventSource,
     FunctionSpec,
@@ -14,7 +16,7 @@ from newsflow_cli.stacks import (
     description_from_dict,
     description_to_dict,
 )
-from newsflow_cli.targets import local_overrides
+from newsflow_cli.targets import Target, local_overrides, resolve_target, write_state
 
 
 @pytest.mark.parametrize(
@@ -63,3 +65,29 @@ def test_a_stack_description_survives_the_state_file(tmp_path: Path) -> None:
     # THEN it is the same description
     assert restored == description
     assert restored.function("fetch") == spec
+
+
+def test_the_state_file_leads_back_to_a_running_local_stack(tmp_path: Path) -> None:
+    # GIVEN something answering on a loopback port, recorded as a local stack's endpoint
+    description = StackDescription(
+        stack_name="newsflow-local", status="CREATE_COMPLETE", outputs={"IngestQueueUrl": "q"}
+    )
+    with PageServer(root=tmp_path) as listener:
+        written = Target(
+            kind="local",
+            description=description,
+            region="eu-west-1",
+            session=local_session("eu-west-1"),
+            endpoint_url=listener.base_url,
+            overrides={"NEWSFLOW_ALLOW_LOOPBACK": "true"},
+        )
+        write_state(written, tmp_path / ".newsflow", page_server_url="http://127.0.0.1:1")
+        # WHEN another process resolves its target without --stack
+        target = resolve_target(None, state_dir=tmp_path / ".newsflow")
+    # THEN it talks to that endpoint, with the same stack and function overrides
+    assert target.kind == "local"
+    assert target.endpoint_url == listener.base_url
+    assert target.description == description
+    assert target.overrides == {"NEWSFLOW_ALLOW_LOOPBACK": "true"}
+    assert target.runtime_env()["AWS_ENDPOINT_URL"] == listener.base_url
+    assert target.extra["page_server_url"] == "http://127.0.0.1:1"
