@@ -43,6 +43,7 @@ from trafilatura.metadata import (
     extract_title,
 )
 from trafilatura.settings import Document
+from trafilatura.utils import HTML_PARSER
 
 from newsflow.errors import PermanentError, Reason, Stage
 from newsflow.language import detect_language
@@ -420,6 +421,32 @@ def _read_metadata(tree: Any, markup: str, url: str | None, today: date) -> _Pag
 # ----------------------------------------------------------------------------- entry point
 
 
+# libxml2 stops building the tree 256 levels deep and silently drops everything below, which
+# pages with runaway unclosed tags reach. Such pages are re-parsed once without the container
+# and inline tags that do the nesting; paragraphs and headings keep the text apart.
+_NESTING_TAGS = re.compile(
+    r"</?(?:div|span|font|section|article|main|center|b|i|u|em|strong|small|big|a|blockquote"
+    r"|table|tbody|thead|tr|td|th|ul|ol|li|dl|dt|dd|form|label|nav|header|footer|aside)\b[^>]*>",
+    re.IGNORECASE,
+)
+
+
+def _depth_limit_hit() -> bool:
+    return any(
+        entry.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for entry in HTML_PARSER.error_log
+    )
+
+
+def _load_tree(markup: str) -> Any:
+    """One parse of the page (two for pathologically nested pages, see ``_NESTING_TAGS``)."""
+    tree = trafilatura.load_html(markup)
+    if tree is not None and _depth_limit_hit():
+        LOGGER.info("page nested deeper than the parser allows; flattening it")
+        flattened = trafilatura.load_html(_NESTING_TAGS.sub("\n", markup))
+        tree = flattened if flattened is not None else tree
+    return tree
+
+
 def _nothing(detail: str) -> PermanentError:
     return PermanentError(Reason.NOTHING_EXTRACTED, detail, stage=Stage.PARSE)
 
@@ -452,7 +479,7 @@ def parse_html(
     if not markup or markup.isspace():
         raise _nothing("empty document")
     canonical_url = _canonical_or_none(url)
-    tree = trafilatura.load_html(markup)
+    tree = _load_tree(markup)
     if tree is None:
         raise _nothing("not an HTML document")
     try:
