@@ -15,8 +15,10 @@ byline-like attribute, a ``/tag/`` or ``/category/`` link).
 
 What can go wrong: pages without a main text (listings, shop grids, empty bodies) raise
 ``PermanentError(nothing_extracted)``; undecodable bytes never raise (the decoder falls back to a
-replacing single-byte decode); trafilatura failures on pathological markup (deep nesting,
-recursion limits) become ``nothing_extracted`` too, since re-parsing the same bytes cannot help.
+replacing single-byte decode); trafilatura failures on pathological markup (recursion limits)
+become ``nothing_extracted`` too, since re-parsing the same bytes cannot help. The metadata
+helpers imported from ``trafilatura.metadata`` are module functions rather than its documented
+API: a trafilatura upgrade can move them, and the fixture-page tests are what will say so.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ except ImportError:  # pragma: no cover
 
 LOGGER = logging.getLogger(__name__)
 
-EXTRACTOR: Final = ExtractorInfo(name="trafilatura", version=trafilatura.__version__)
+EXTRACTOR_NAME: Final = "trafilatura"
+EXTRACTOR_VERSION: Final = trafilatura.__version__
 
 # A page whose extracted text has fewer words than this in prose lines (lines of at least
 # MIN_PROSE_LINE_WORDS words) is a listing, a menu or an error page, not an article.
@@ -432,9 +435,7 @@ _NESTING_TAGS = re.compile(
 
 
 def _depth_limit_hit() -> bool:
-    return any(
-        entry.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for entry in HTML_PARSER.error_log
-    )
+    return any(entry.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for entry in HTML_PARSER.error_log)
 
 
 def _load_tree(markup: str) -> Any:
@@ -509,5 +510,5 @@ def parse_html(
         tags=meta.tags,
         text=text,
         word_count=count_words(text),
-        extractor=EXTRACTOR,
+        extractor=ExtractorInfo(name=EXTRACTOR_NAME, version=EXTRACTOR_VERSION),
     )

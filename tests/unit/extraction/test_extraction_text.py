@@ -1,0 +1,56 @@
+"""The small text rules behind parse_html: words, plain text, author names."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsflow.extraction import clean_text, count_words, normalise_author
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("The council voted on Wednesday.", 5),
+        ("Don't stop the tram\u2019s 2.4-kilometre extension", 7),  # 2 . 4-kilometre -> 2 words
+        ("Ça va très bien, merci !", 5),
+        ("Straße \u2013 Brücke \u2014 Köln", 3),
+        ("市議会は水曜日", 7),  # unspaced script: one word per character
+        ("Городской совет одобрил", 3),
+        ("  \n… — !! ", 0),
+    ],
+)
+def test_count_words(text: str, words: int) -> None:
+    # GIVEN a text in some script WHEN its words are counted THEN punctuation is not a word
+    assert count_words(text) == words
+
+
+def test_clean_text_removes_invisible_characters() -> None:
+    # GIVEN text with zero-width spaces, soft hyphens, a BOM and control characters
+    raw = "Zero\u200bwidth soft\u00adhyphen \ufeffbom\x07 bell"
+    # WHEN cleaned THEN they are gone and the words remain
+    assert clean_text(raw) == "Zerowidth softhyphen bom bell"
+
+
+def test_clean_text_normalises_unicode_composition() -> None:
+    # GIVEN "é" written as "e" plus a combining accent
+    # WHEN cleaned THEN it is the single composed character (NFC)
+    assert clean_text("Cafe\u0301") == "Caf\u00e9"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("By  Jane   Doe", "Jane Doe"),
+        ("by: Jane Doe", "Jane Doe"),
+        ("Written by Jane Doe", "Jane Doe"),
+        ("Jane Doe; JANE DOE; John Roe", "Jane Doe; John Roe"),
+        (" ;  ; ", None),
+        ("", None),
+        (None, None),
+        ("A" * 250, None),
+        ("Byron Hale", "Byron Hale"),  # a name starting with "By" is not a prefix
+    ],
+)
+def test_normalise_author(given: str | None, expected: str | None) -> None:
+    # GIVEN an author string as pages write it WHEN normalised THEN only the names remain
+    assert normalise_author(given) == expected
