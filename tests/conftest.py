@@ -91,6 +91,7 @@ class PipelineResources:
         return sorted(obj["Key"] for obj in response.get("Contents", []))
 
     def receive_all(self, queue_url: str) -> list[dict[str, Any]]:
+        """Drain the queue: every message currently on it, each received once and deleted."""
         messages: list[dict[str, Any]] = []
         while True:
             batch = self.sqs.receive_message(
@@ -98,6 +99,8 @@ class PipelineResources:
             ).get("Messages", [])
             if not batch:
                 return messages
+            for message in batch:
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
             messages.extend(batch)
 
 

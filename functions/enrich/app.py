@@ -23,7 +23,12 @@ from pydantic import ValidationError
 from newsflow.enrichment import get_enricher
 from newsflow.errors import PermanentError, Reason, Stage, TransientError
 from newsflow.models import EnrichMessage
-from newsflow.observability import MESSAGES_REJECTED, record_failure_reason, record_outcome
+from newsflow.observability import (
+    MESSAGES_REJECTED,
+    record_failure_reason,
+    record_outcome,
+    record_transient,
+)
 from newsflow.pipeline import EnrichStage, reject_message
 from newsflow.settings import get_enrich_settings
 from newsflow.storage import ArticleTable, DocumentStore
@@ -32,7 +37,11 @@ SERVICE = "enrich"
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(service=SERVICE)
-processor = BatchProcessor(event_type=EventType.SQS, model=SqsRecordModel)
+# Report every failed record instead of raising when all fail: SQS retries exactly those
+# records either way, and a raise would count ordinary transient failures as function errors.
+processor = BatchProcessor(
+    event_type=EventType.SQS, model=SqsRecordModel, raise_on_entire_batch_failure=False
+)
 
 
 @lru_cache(maxsize=1)
@@ -90,6 +99,7 @@ def handle_record(record: SqsRecordModel) -> dict[str, Any]:
                 "receive_count": record.attributes.ApproximateReceiveCount,
             },
         )
+        record_transient(metrics, error.reason, SERVICE)
         raise
     record_outcome(metrics, result, SERVICE)
     log = logger.warning if result.failure else logger.info

@@ -24,7 +24,12 @@ from newsflow.errors import PermanentError, TransientError
 from newsflow.extraction import parse_html
 from newsflow.fetching import SafeFetcher
 from newsflow.models import parse_ingest_body
-from newsflow.observability import MESSAGES_REJECTED, record_failure_reason, record_outcome
+from newsflow.observability import (
+    MESSAGES_REJECTED,
+    record_failure_reason,
+    record_outcome,
+    record_transient,
+)
 from newsflow.pipeline import FetchStage, reject_message
 from newsflow.settings import get_fetch_policy, get_fetch_settings
 from newsflow.storage import ArticleTable, DocumentStore, MessageQueue
@@ -33,7 +38,11 @@ SERVICE = "fetch"
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(service=SERVICE)
-processor = BatchProcessor(event_type=EventType.SQS, model=SqsRecordModel)
+# Report every failed record instead of raising when all fail: SQS retries exactly those
+# records either way, and a raise would count ordinary transient failures as function errors.
+processor = BatchProcessor(
+    event_type=EventType.SQS, model=SqsRecordModel, raise_on_entire_batch_failure=False
+)
 
 
 @lru_cache(maxsize=1)
@@ -83,6 +92,7 @@ def handle_record(record: SqsRecordModel) -> dict[str, Any]:
                 "receive_count": record.attributes.ApproximateReceiveCount,
             },
         )
+        record_transient(metrics, error.reason, SERVICE)
         raise
     record_outcome(metrics, result, SERVICE)
     log = logger.warning if result.failure else logger.info

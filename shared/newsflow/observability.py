@@ -16,6 +16,7 @@ ARTICLES_ENRICHED = "ArticlesEnriched"
 ARTICLES_FAILED = "ArticlesFailed"
 ARTICLES_SKIPPED = "ArticlesSkipped"
 MESSAGES_REJECTED = "MessagesRejected"
+TRANSIENT_FAILURES = "TransientFailures"  # records handed back to SQS for a retry
 
 _OUTCOME_METRIC = {
     Outcome.FETCHED: ARTICLES_FETCHED,
@@ -30,6 +31,11 @@ def record_outcome(metrics: Metrics, result: StageResult, service: str) -> None:
     metrics.add_metric(name=_OUTCOME_METRIC[result.outcome], unit=MetricUnit.Count, value=1)
     if result.failure is not None:
         record_failure_reason(metrics, ARTICLES_FAILED, result.failure.reason, service)
+
+
+def record_transient(metrics: Metrics, reason: str, service: str) -> None:
+    metrics.add_metric(name=TRANSIENT_FAILURES, unit=MetricUnit.Count, value=1)
+    record_failure_reason(metrics, TRANSIENT_FAILURES, reason, service)
 
 
 def record_failure_reason(metrics: Metrics, name: str, reason: str, service: str) -> None:
