@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
@@ -33,6 +34,13 @@ from newsflow.pipeline import EnrichStage, reject_message
 from newsflow.settings import get_enrich_settings
 from newsflow.storage import ArticleTable, DocumentStore
 
+
+class EnrichRecord(SqsRecordModel):
+    """An SQS record whose body stays text: the stage decides what a bad body means."""
+
+    body: str
+
+
 SERVICE = "enrich"
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
@@ -40,7 +48,7 @@ metrics = Metrics(service=SERVICE)
 # Report every failed record instead of raising when all fail: SQS retries exactly those
 # records either way, and a raise would count ordinary transient failures as function errors.
 processor = BatchProcessor(
-    event_type=EventType.SQS, model=SqsRecordModel, raise_on_entire_batch_failure=False
+    event_type=EventType.SQS, model=EnrichRecord, raise_on_entire_batch_failure=False
 )
 
 
@@ -62,7 +70,7 @@ def _stage() -> EnrichStage:
 
 
 @tracer.capture_method
-def handle_record(record: SqsRecordModel) -> dict[str, Any]:
+def handle_record(record: EnrichRecord) -> dict[str, Any]:
     stage = _stage()
     try:
         message = EnrichMessage.model_validate_json(record.body)
@@ -118,7 +126,7 @@ def handle_record(record: SqsRecordModel) -> dict[str, Any]:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context
     )

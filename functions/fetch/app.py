@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -34,6 +35,13 @@ from newsflow.pipeline import FetchStage, reject_message
 from newsflow.settings import get_fetch_policy, get_fetch_settings
 from newsflow.storage import ArticleTable, DocumentStore, MessageQueue
 
+
+class IngestRecord(SqsRecordModel):
+    """An SQS record whose body stays text: the stage decides what a bad body means."""
+
+    body: str
+
+
 SERVICE = "fetch"
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
@@ -41,7 +49,7 @@ metrics = Metrics(service=SERVICE)
 # Report every failed record instead of raising when all fail: SQS retries exactly those
 # records either way, and a raise would count ordinary transient failures as function errors.
 processor = BatchProcessor(
-    event_type=EventType.SQS, model=SqsRecordModel, raise_on_entire_batch_failure=False
+    event_type=EventType.SQS, model=IngestRecord, raise_on_entire_batch_failure=False
 )
 
 
@@ -59,7 +67,7 @@ def _stage() -> FetchStage:
 
 
 @tracer.capture_method
-def handle_record(record: SqsRecordModel) -> dict[str, Any]:
+def handle_record(record: IngestRecord) -> dict[str, Any]:
     stage = _stage()
     try:
         message = parse_ingest_body(record.body)
@@ -113,7 +121,7 @@ def handle_record(record: SqsRecordModel) -> dict[str, Any]:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context
     )

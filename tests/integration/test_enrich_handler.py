@@ -12,7 +12,6 @@ from newsflow.models import ArticleRecord, ArticleStatus, ExtractorInfo, ParsedA
 from newsflow.storage import ArticleTable, DocumentStore
 from newsflow.urls import article_id_for, canonicalize_url, domain_of
 
-
 TEXT = (
     "Mayor Helen Carter said on Tuesday that the harbour bridge in Portsmouth would be a great "
     "success for the city. The Green Coast Alliance warned that the project could damage the "
