@@ -137,6 +137,48 @@ def test_multibyte_text_is_chunked_within_limits_and_every_mention_maps_back(cli
             assert MULTIBYTE_TEXT[m.start : m.end] == m.text == name
 
 
+def sentiment_response(count: int) -> dict[str, Any]:
+    return {
+        "ResultList": [
+            {"Index": i, "Sentiment": "NEUTRAL", "SentimentScore": NEUTRAL} for i in range(count)
+        ],
+        "ErrorList": [],
+    }
+
+
+@pytest.mark.parametrize(
+    ("tail", "expected_documents"),
+    [("a.", 1), ("ab.", 2)],
+    ids=["exactly-4999-bytes", "one-byte-over"],
+)
+def test_chunk_is_split_only_when_it_passes_the_4999_byte_limit(
+    client: Any, stubber: Stubber, tail: str, expected_documents: int
+) -> None:
+    # GIVEN two sentences of umlauts and of CJK + emoji whose join is 4,999 or 5,000 bytes
+    first = "Ü" * 1249 + "."  # 2 bytes each: 2,499 bytes
+    second = "東" * 831 + "😀" + tail  # 3 bytes each, 4 for the emoji: 2,499 or 2,500 bytes
+    text = f"{first} {second}"
+    assert len(text.encode("utf-8")) == 4997 + len(tail)
+    documents = [text] if expected_documents == 1 else [first, second]
+    stubber.add_response(
+        "batch_detect_entities",
+        {
+            "ResultList": [{"Index": i, "Entities": []} for i in range(len(documents))],
+            "ErrorList": [],
+        },
+        {"TextList": documents, "LanguageCode": "en"},
+    )
+    stubber.add_response(
+        "batch_detect_sentiment",
+        sentiment_response(len(documents)),
+        {"TextList": documents, "LanguageCode": "en"},
+    )
+    # WHEN enriched with sentiment chunks as large as entity chunks
+    ComprehendEnricher(client, sentiment_chunk_chars=5000).enrich(text, language="en")
+    # THEN the text went out whole at 4,999 bytes and as two sentences at 5,000
+    # (the stubber checks the exact TextList of each call)
+
+
 def test_offsets_counted_in_utf16_units_are_still_mapped_to_the_right_characters(
     client: Any,
 ) -> None:
