@@ -6,11 +6,14 @@ the text with its own tok2vec layer, so the shared ``tok2vec`` component (which 
 tagger and parser) is dropped too: same entities, about a third less time. A rule-based
 ``sentencizer`` supplies sentence boundaries for per-sentence sentiment.
 
-Sentiment: VADER (vaderSentiment 3.3.2) per sentence, chosen over AFINN on a hand-labelled set
-of news sentences (see the tests): comparable accuracy there, and VADER handles negation
-("not a success"), intensifiers and contrast, gives a bounded compound score and is faster per
-sentence. A sentence's compound score ``c`` becomes polarity ``c`` and scores
-``positive=max(c, 0)``, ``negative=max(-c, 0)``, ``neutral=1-|c|``.
+Sentiment: VADER (vaderSentiment 3.3.2), chosen over AFINN on a hand-labelled set of news
+sentences (see the tests): comparable accuracy there (87% vs 89% on 90 sentences, within
+noise), and VADER handles negation ("not a success"), intensifiers and contrast, gives a
+bounded compound score and is faster per sentence. VADER scores each sentence; a "sentence"
+with line breaks is scored line by line, and a unit over :data:`MAX_SENTIMENT_CHARS` in pieces
+(VADER's time grows with the square of its input's length). A unit's compound score ``c``
+becomes polarity ``c`` and scores ``positive=max(c, 0)``, ``negative=max(-c, 0)``,
+``neutral=1-|c|``.
 
 Long texts: only the first :data:`MAX_CHARS` characters (cut back to a whitespace) are analysed,
 for entities and sentiment alike, to bound memory and time per record.
@@ -29,9 +32,12 @@ from newsflow.enrichment.aggregation import (
     build_entities,
 )
 from newsflow.enrichment.base import require_text, resolve_language, unsupported
+from newsflow.enrichment.segmentation import line_spans
 from newsflow.models import Enrichment, EnrichmentInfo
 
 MAX_CHARS = 100_000
+MAX_SENTIMENT_CHARS = 1_000
+"""VADER's cost grows with the square of its input's length; longer units are split."""
 SUPPORTED_LANGUAGES = frozenset({"en"})
 
 SPACY_TYPES: dict[str, str] = {
@@ -107,20 +113,28 @@ class LocalEnricher:
         polarity_scores = self._vader.polarity_scores
         segments = []
         for sentence in doc.sents:
-            sentence_text = sentence.text
-            if not sentence_text.strip():
-                continue
-            compound = float(polarity_scores(sentence_text)["compound"])
-            segments.append(
-                ScoredSegment(
-                    start=sentence.start_char,
-                    end=sentence.end_char,
-                    polarity=compound,
-                    positive=max(compound, 0.0),
-                    negative=max(-compound, 0.0),
-                    neutral=1.0 - abs(compound),
+            start, end = sentence.start_char, sentence.end_char
+            # The sentencizer ignores line breaks: headlines and list items without end
+            # punctuation would merge into one long "sentence"; score them line by line.
+            if end - start <= MAX_SENTIMENT_CHARS and "\n" not in text[start:end]:
+                units = [(start, end)]
+            else:
+                units = line_spans(text, start, end, MAX_SENTIMENT_CHARS)
+            for unit_start, unit_end in units:
+                unit = text[unit_start:unit_end]
+                if not unit.strip():
+                    continue
+                compound = float(polarity_scores(unit)["compound"])
+                segments.append(
+                    ScoredSegment(
+                        start=unit_start,
+                        end=unit_end,
+                        polarity=compound,
+                        positive=max(compound, 0.0),
+                        negative=max(-compound, 0.0),
+                        neutral=1.0 - abs(compound),
+                    )
                 )
-            )
         return Enrichment(
             entities=build_entities(text, mentions, segments),
             sentiment=aggregate_sentiment(segments),

@@ -82,13 +82,28 @@ def pack_chunks(
         if size <= max_bytes and end - start <= char_limit:
             chunk_start, chunk_end, chunk_bytes = start, end, size
         else:
-            chunks.extend(_split_long(text, start, end, max_bytes, char_limit))
+            chunks.extend(split_span(text, start, end, max_bytes, char_limit))
     if chunk_start >= 0:
         chunks.append((chunk_start, chunk_end))
     return chunks
 
 
-def _split_long(text: str, start: int, end: int, max_bytes: int, max_chars: int) -> list[Span]:
+def line_spans(text: str, start: int, end: int, max_chars: int) -> list[Span]:
+    """``text[start:end]`` split at line breaks, and lines longer than ``max_chars`` split at
+    whitespace: the units a lexicon scores when a "sentence" has no end punctuation."""
+    pieces: list[Span] = []
+    line_start = start
+    while line_start < end:
+        line_end = text.find("\n", line_start, end)
+        if line_end == -1:
+            line_end = end
+        pieces.extend(split_span(text, line_start, line_end, 4 * max_chars, max_chars))
+        line_start = line_end + 1
+    return pieces
+
+
+def split_span(text: str, start: int, end: int, max_bytes: int, max_chars: int) -> list[Span]:
+    """``text[start:end]`` cut into stripped pieces within both limits, preferring whitespace."""
     pieces: list[Span] = []
     while start < end:
         limit = min(end, start + max_chars)

@@ -68,6 +68,21 @@ def test_entities_get_the_sentiment_of_their_own_sentences(local_enricher: Enric
     assert result.sentiment.label == "MIXED"
 
 
+def test_lines_without_end_punctuation_are_scored_separately(local_enricher: Enricher) -> None:
+    # GIVEN two headline-like lines without full stops, one good and one bad news
+    text = (
+        "Microsoft wins praise for wonderful new product\n"
+        "Boeing faces terrible lawsuit over deadly crash"
+    )
+    # WHEN enriched
+    entities = {e.text: e for e in local_enricher.enrich(text, language="en").entities}
+    # THEN each company gets the sentiment of its own line, not of both together
+    assert entities["Microsoft"].sentiment is not None
+    assert entities["Microsoft"].sentiment.label == "POSITIVE"
+    assert entities["Boeing"].sentiment is not None
+    assert entities["Boeing"].sentiment.label == "NEGATIVE"
+
+
 @pytest.mark.parametrize(
     ("text", "label"),
     [

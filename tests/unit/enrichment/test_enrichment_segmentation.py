@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsflow.enrichment.segmentation import pack_chunks, sentence_spans
+from newsflow.enrichment.segmentation import line_spans, pack_chunks, sentence_spans
 
 MULTIBYTE_SENTENCES = [
     "Grüße aus Köln, sagte Jürgen Müller über die Straßenbahn. ",  # 2-byte umlauts
@@ -122,6 +122,20 @@ def test_character_limit_is_respected_as_well_as_the_byte_limit() -> None:
     # THEN no chunk is longer than 100 characters
     assert len(chunks) > 5
     assert all(end - start <= 100 for start, end in chunks)
+
+
+def test_line_spans_split_at_line_breaks_and_cap_long_lines_at_whitespace() -> None:
+    # GIVEN a headline, a blank line and a long unpunctuated line, inside a larger text
+    text = "Intro. Markets rally\n\n" + "shares rose again " * 20 + "\nEnd"
+    start = text.index("Markets")
+    # WHEN split into scoring units of at most 60 characters
+    units = texts_of(text, line_spans(text, start, len(text), 60))
+    # THEN each line is its own unit, long lines are cut between words, nothing is lost
+    assert units[0] == "Markets rally"
+    assert units[-1] == "End"
+    assert all(len(u) <= 60 and not u.startswith(" ") for u in units)
+    assert all(set(u.split()) <= {"shares", "rose", "again"} for u in units[1:-1])
+    assert " ".join(units).split() == text[start:].split()
 
 
 @settings(max_examples=150, deadline=None)
