@@ -1,0 +1,252 @@
+"""Cost model: AWS list prices times what one article uses, scaled to a million articles.
+
+Pure arithmetic, standard library only, so it can be tested on made-up numbers. The bench
+measures the inputs (durations, calls, bytes, Comprehend units) and this module prices them.
+
+Assumptions, stated where they are used:
+
+* Lambda bills GB-seconds (memory x duration) plus requests; one invocation handles one SQS
+  batch (``BatchSize`` records, processed one after another, so batch duration is the sum of
+  record durations). Lambda gives a function CPU in proportion to its memory, one full vCPU at
+  1,769 MB; the pipeline is single-threaded, so CPU-bound time measured on one full core is
+  stretched by ``1769 / memory`` below that size and not shortened above it.
+* SQS bills every API action (a batch of up to ten is one request). DynamoDB on-demand bills a
+  write request unit per started KB of the item written (the larger of old and new image for an
+  update) plus one more write per global secondary index whose keys or projected attributes
+  change, and a strongly consistent read unit per started 4 KB.
+* Amazon Comprehend bills entity and sentiment detection in units of 100 characters with a
+  minimum of 3 units per document; every chunk of a batch call is one document. Volume tiers
+  are counted per API (entities, sentiment) and per month, the cautious reading.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+MILLION = 1_000_000
+FULL_VCPU_MEMORY_MB = 1769
+COMPREHEND_UNIT_CHARS = 100
+COMPREHEND_MIN_UNITS = 3
+GB = 1024**3
+
+
+@dataclass(frozen=True)
+class Prices:
+    """us-east-1 list prices in USD (assumptions: check the AWS pricing pages before use)."""
+
+    taken: str = (
+        "AWS public pricing pages for us-east-1 as published in 2025 (DynamoDB on-demand after "
+        "its 1 November 2024 price reduction); free tiers ignored"
+    )
+    lambda_gb_second: float = 0.0000166667  # x86_64, first pricing tier
+    lambda_request: float = 0.20 / MILLION
+    sqs_request: float = 0.40 / MILLION  # standard queue, per 64 KB request
+    s3_put: float = 0.005 / 1000  # S3 Standard PUT/COPY/POST/LIST
+    s3_get: float = 0.0004 / 1000
+    s3_gb_month: float = 0.023
+    dynamodb_wru: float = 0.625 / MILLION  # on-demand write request unit
+    dynamodb_rru: float = 0.125 / MILLION  # on-demand read request unit
+    dynamodb_gb_month: float = 0.25
+    dynamodb_pitr_gb_month: float = 0.20  # point-in-time recovery (on in the template)
+    logs_gb_ingested: float = 0.50  # CloudWatch Logs ingestion
+    # Comprehend NLP units (entities, sentiment): (units in this tier, price per unit).
+    comprehend_tiers: tuple[tuple[float, float], ...] = (
+        (10 * MILLION, 0.0001),
+        (40 * MILLION, 0.00005),
+        (math.inf, 0.000025),
+    )
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["comprehend_tiers"] = [
+            {"units": "rest" if math.isinf(units) else units, "usd_per_unit": price}
+            for units, price in self.comprehend_tiers
+        ]
+        return data
+
+
+@dataclass(frozen=True)
+class Latencies:
+    """Waits that a loopback benchmark cannot measure, in ms (assumptions for the AWS runs)."""
+
+    web_fetch_ms: float = 300.0  # a remote news page: DNS, TCP, TLS, first byte, body
+    s3_put_ms: float = 20.0
+    s3_get_ms: float = 15.0
+    dynamodb_ms: float = 6.0
+    sqs_send_ms: float = 8.0
+    comprehend_call_ms: float = 200.0  # one BatchDetect* call of up to 25 documents
+
+
+def cpu_scale(memory_mb: int) -> float:
+    """How much slower single-threaded CPU work runs at ``memory_mb`` than on a full core."""
+    return max(1.0, FULL_VCPU_MEMORY_MB / memory_mb)
+
+
+def lambda_duration_ms(cpu_ms: float, memory_mb: int, waits_ms: float = 0.0) -> float:
+    """Billed duration of one record: CPU-bound time stretched by memory, plus I/O waits."""
+    return cpu_ms * cpu_scale(memory_mb) + waits_ms
+
+
+def comprehend_units(chunk_chars: Iterable[int]) -> int:
+    """Billed units for documents of these lengths: ceil(chars/100), at least 3 each."""
+    return sum(
+        max(COMPREHEND_MIN_UNITS, math.ceil(chars / COMPREHEND_UNIT_CHARS)) for chars in chunk_chars
+    )
+
+
+def tiered_cost(units: float, tiers: Sequence[tuple[float, float]]) -> float:
+    """Price of ``units`` in a month under volume tiers ``(units in tier, price per unit)``."""
+    cost = 0.0
+    left = units
+    for size, price in tiers:
+        used = min(left, size)
+        cost += used * price
+        left -= used
+        if left <= 0:
+            break
+    return cost
+
+
+def write_units(item_bytes: float) -> int:
+    """On-demand write request units for writing one item of this size."""
+    return max(1, math.ceil(item_bytes / 1024))
+
+
+def strong_read_units(item_bytes: float) -> int:
+    """On-demand read request units for one strongly consistent read of this size."""
+    return max(1, math.ceil(item_bytes / 4096))
+
+
+def dynamodb_item_bytes(item: Mapping[str, Any]) -> int:
+    """Approximate stored size of an item (DynamoDB's documented sizing rules).
+
+    Attribute names count in UTF-8 bytes; strings in UTF-8 bytes; numbers about one byte per
+    two significant digits plus one; booleans and nulls one byte; lists and maps three bytes
+    plus one per element plus their contents.
+    """
+    return sum(len(name.encode("utf-8")) + _value_bytes(value) for name, value in item.items())
+
+
+def _value_bytes(value: Any) -> int:
+    if value is None or isinstance(value, bool):
+        return 1
+    if isinstance(value, str):
+        return len(value.encode("utf-8"))
+    if isinstance(value, bytes):
+        return len(value)
+    if isinstance(value, int | float):
+        digits = len(str(value).lstrip("-").replace(".", "").lstrip("0")) or 1
+        return 1 + math.ceil(digits / 2)
+    if isinstance(value, Mapping):
+        return 3 + sum(1 + len(str(k).encode("utf-8")) + _value_bytes(v) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return 3 + sum(1 + _value_bytes(v) for v in value)
+    return len(str(value).encode("utf-8"))
+
+
+def sqs_requests_per_article(batch_size: int, producer_batch: int = 10) -> float:
+    """SQS requests per article on both queues.
+
+    IngestQueue: the producer's send (batched by ``producer_batch``), then Lambda's receive and
+    delete per batch. EnrichQueue: one send per article from the fetch stage, then receive and
+    delete per batch. Empty polls by the event source mapping while idle are not counted.
+    """
+    per_batch = 2 / batch_size  # one ReceiveMessage + one DeleteMessageBatch
+    return 1 / producer_batch + per_batch + 1 + per_batch
+
+
+@dataclass(frozen=True)
+class FunctionLoad:
+    """What one function costs per article: memory setting and billed duration."""
+
+    name: str
+    memory_mb: int
+    duration_ms: float
+    batch_size: int = 10
+
+
+@dataclass(frozen=True)
+class ArticleUsage:
+    """Billable requests and bytes per article (not per batch)."""
+
+    sqs_requests: float
+    s3_puts: float
+    s3_gets: float
+    s3_bytes: float
+    dynamodb_wru: float
+    dynamodb_rru: float
+    dynamodb_bytes: float
+    log_bytes: float = 0.0
+    comprehend_entity_units: float = 0.0
+    comprehend_sentiment_units: float = 0.0
+
+
+@dataclass
+class CostBreakdown:
+    articles: int
+    lines: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        return math.fsum(self.lines.values())
+
+    def as_dict(self, digits: int = 2) -> dict[str, Any]:
+        return {
+            "articles": self.articles,
+            "usd": {name: round(value, digits) for name, value in self.lines.items()},
+            "total_usd": round(self.total, digits),
+        }
+
+
+def lambda_lines(
+    load: FunctionLoad, articles: int, prices: Prices
+) -> tuple[tuple[str, float], tuple[str, float]]:
+    gb_seconds = load.memory_mb / 1024 * load.duration_ms / 1000 * articles
+    invocations = math.ceil(articles / load.batch_size)
+    return (
+        (f"lambda_{load.name}_compute", gb_seconds * prices.lambda_gb_second),
+        (f"lambda_{load.name}_requests", invocations * prices.lambda_request),
+    )
+
+
+def pipeline_cost(
+    *,
+    articles: int,
+    functions: Sequence[FunctionLoad],
+    usage: ArticleUsage,
+    prices: Prices,
+    storage_months: float = 1.0,
+) -> CostBreakdown:
+    """Cost of ``articles`` through the pipeline, storage held for ``storage_months``."""
+    breakdown = CostBreakdown(articles=articles)
+    for load in functions:
+        for name, value in lambda_lines(load, articles, prices):
+            breakdown.lines[name] = value
+    lines = breakdown.lines
+    lines["sqs_requests"] = usage.sqs_requests * articles * prices.sqs_request
+    lines["s3_requests"] = (
+        usage.s3_puts * prices.s3_put + usage.s3_gets * prices.s3_get
+    ) * articles
+    lines["s3_storage"] = usage.s3_bytes * articles / GB * prices.s3_gb_month * storage_months
+    lines["dynamodb_writes"] = usage.dynamodb_wru * articles * prices.dynamodb_wru
+    lines["dynamodb_reads"] = usage.dynamodb_rru * articles * prices.dynamodb_rru
+    lines["dynamodb_storage"] = (
+        usage.dynamodb_bytes
+        * articles
+        / GB
+        * (prices.dynamodb_gb_month + prices.dynamodb_pitr_gb_month)
+        * storage_months
+    )
+    lines["cloudwatch_logs"] = usage.log_bytes * articles / GB * prices.logs_gb_ingested
+    # Volume tiers counted per API and month (the cautious reading: no shared tier).
+    if usage.comprehend_entity_units or usage.comprehend_sentiment_units:
+        lines["comprehend_entities"] = tiered_cost(
+            usage.comprehend_entity_units * articles, prices.comprehend_tiers
+        )
+        lines["comprehend_sentiment"] = tiered_cost(
+            usage.comprehend_sentiment_units * articles, prices.comprehend_tiers
+        )
+    return breakdown
