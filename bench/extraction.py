@@ -10,6 +10,8 @@ with the snippet metric on the pages the corpus annotates.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import trafilatura
@@ -37,8 +39,8 @@ def newsflow_extract(page: Page) -> str:
 def run(corpus: Corpus, progress: Any = None) -> dict[str, Any]:
     pages = corpus.pages
     for page in pages[:WARM_UP_PAGES]:  # imports, the language model, lxml caches
-        timed(lambda page=page: bare_extract(page.html))
-        timed(lambda page=page: newsflow_extract(page))
+        timed(partial(bare_extract, page.html))
+        timed(partial(newsflow_extract, page))
 
     bare_times: list[Sample] = []
     flow_times: list[Sample] = []
@@ -47,8 +49,10 @@ def run(corpus: Corpus, progress: Any = None) -> dict[str, Any]:
     flow_failures: Counter[str] = Counter()
     bare_failures = 0
     for index, page in enumerate(pages):
-        html = page.html
-        runs = [("bare", lambda: bare_extract(html)), ("flow", lambda: newsflow_extract(page))]
+        runs: list[tuple[str, Callable[[], Any]]] = [
+            ("bare", partial(bare_extract, page.html)),
+            ("flow", partial(newsflow_extract, page)),
+        ]
         if index % 2:
             runs.reverse()
         results: dict[str, tuple[Any, Sample, BaseException | None]] = {

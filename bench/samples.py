@@ -97,7 +97,7 @@ def _capitalise(text: str) -> str:
 
 def make_page(index: int, *, seed: int = 7, paragraphs: int = 9) -> SamplePage:
     """One article page; ``index`` picks topic, place and sentences."""
-    rng = random.Random(seed * 100_003 + index)
+    rng = random.Random(seed * 100_003 + index)  # noqa: S311 - test data, not secrets
     topic = TOPICS[index % len(TOPICS)]
     place = PLACES[(index // len(TOPICS)) % len(PLACES)]
     title = f"{place} backs {topic[1]} (report {index + 1})"
@@ -154,7 +154,7 @@ def make_pages(count: int, *, seed: int = 7, start: int = 0) -> list[SamplePage]
 
 def article_text(index: int, *, seed: int = 11, paragraphs: int = 9) -> str:
     """Plain English article text (paragraph per line), for enrichment without a corpus."""
-    rng = random.Random(seed * 100_003 + index)
+    rng = random.Random(seed * 100_003 + index)  # noqa: S311 - test data, not secrets
     topic = TOPICS[index % len(TOPICS)]
     place = PLACES[index % len(PLACES)]
     return "\n".join(
