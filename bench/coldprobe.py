@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import resource
 import sys
 import time
 from pathlib import Path
+
+from bench.memprobe import peak_rss_mb
 
 
 def main(argv: list[str]) -> int:
@@ -53,7 +54,7 @@ def main(argv: list[str]) -> int:
                 "import_cpu_ms": round((imported_cpu - started_cpu) * 1000, 1),
                 "init_cpu_ms": round((initialised_cpu - imported_cpu) * 1000, 1),
                 "first_record_extra_ms": round((done - initialised) * 1000, 1) if first else None,
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "peak_rss_mb": peak_rss_mb(),
                 "modules_loaded": len(sys.modules),
             }
         )

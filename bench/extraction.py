@@ -22,6 +22,7 @@ from bench.stats import median_of_ratios, ratio, summary
 from bench.timing import Sample, timed
 from newsflow.errors import PipelineError
 from newsflow.extraction import parse_html
+from newsflow.models import ParsedArticle
 
 GOAL_RATIO = 1.3
 WARM_UP_PAGES = 3
@@ -32,11 +33,16 @@ def bare_extract(html: bytes) -> str | None:
     return result if isinstance(result, str) else None
 
 
-def newsflow_extract(page: Page) -> str:
-    return parse_html(page.html, page.url).text
+def newsflow_extract(page: Page) -> ParsedArticle:
+    return parse_html(page.html, page.url)
 
 
-def run(corpus: Corpus, progress: Any = None) -> dict[str, Any]:
+def run(
+    corpus: Corpus,
+    progress: Any = None,
+    texts_out: list[tuple[str, str | None]] | None = None,
+) -> dict[str, Any]:
+    """Measure every page of ``corpus``; ``texts_out`` collects (text, language) per parse."""
     pages = corpus.pages
     for page in pages[:WARM_UP_PAGES]:  # imports, the language model, lxml caches
         timed(partial(bare_extract, page.html))
@@ -59,7 +65,10 @@ def run(corpus: Corpus, progress: Any = None) -> dict[str, Any]:
             name: timed(function) for name, function in runs
         }
         bare_text, bare_sample, bare_error = results["bare"]
-        flow_text, flow_sample, flow_error = results["flow"]
+        flow_article, flow_sample, flow_error = results["flow"]
+        flow_text = flow_article.text if isinstance(flow_article, ParsedArticle) else None
+        if texts_out is not None and isinstance(flow_article, ParsedArticle):
+            texts_out.append((flow_article.text, flow_article.language))
         bare_times.append(bare_sample)
         flow_times.append(flow_sample)
         if bare_error is not None or not bare_text:

@@ -1,7 +1,7 @@
 """Memory of one enrichment variant in a fresh interpreter (run by :mod:`bench.enrichment`).
 
 ``python -m bench.memprobe newsflow|bare TEXTS.json`` prints one JSON line: RSS after the
-imports, after loading the model, and the peak (``ru_maxrss``) after enriching every text once;
+imports, after loading the model, and the peak (``VmHWM``) after enriching every text once;
 then the texts again under ``tracemalloc`` for the peak of Python-level allocations during
 enrichment (spaCy's arrays are allocated by numpy/thinc and show up there only in part).
 """
@@ -24,6 +24,11 @@ def rss_mb() -> float:
 
 
 def peak_rss_mb() -> float:
+    """High-water mark of this process's RSS (``VmHWM``; unlike ``ru_maxrss`` it does not
+    carry over the parent's peak across ``exec``)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 

@@ -1,0 +1,197 @@
+"""``make bench [CORPUS=dir]``: run the benchmarks, write JSON and the markdown tables.
+
+    python -m bench.run [--corpus DIR] [--quick] [--only extraction,costs,...] [--docs FILE]
+
+Sections: extraction, fetch_stage, enrichment, cold_start, sizes, costs, throughput (costs
+needs fetch_stage and enrichment). Results go to ``bench-results/`` (``latest.json``,
+``latest.md`` and a time-stamped JSON); ``--docs docs/BENCHMARKS.md`` also replaces the
+generated part of that file. Only loopback traffic: pages come from a local site, AWS is moto.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+ALL_SECTIONS = (
+    "extraction", "fetch_stage", "enrichment", "cold_start", "sizes", "costs", "throughput",
+)  # fmt: skip
+MIN_ENRICH_WORDS = 20  # EnrichSettings.MIN_WORDS default: shorter texts are not enriched
+
+FULL = {
+    "extraction_pages": None,
+    "fetch_articles": 150,
+    "enrich_texts": 120,
+    "cold_samples": 3,
+    "throughput_sizes": "100,300,1000",
+    "throughput_budget": 240.0,
+}
+QUICK = {
+    "extraction_pages": 150,
+    "fetch_articles": 40,
+    "enrich_texts": 30,
+    "cold_samples": 2,
+    "throughput_sizes": "30,100",
+    "throughput_budget": 120.0,
+}
+
+
+def _offline_aws() -> None:
+    """Fake credentials and no endpoint/profile: nothing here can reach a real AWS account."""
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "NEWSFLOW_STACK"):
+        os.environ.pop(name, None)
+    os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+    os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"  # noqa: S105 - moto placeholder
+    os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+    os.environ["AWS_REGION"] = "us-east-1"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--corpus", type=Path, help="folder of .html/.html.gz pages")
+    parser.add_argument("--quick", action="store_true", help="smaller samples, a minute or two")
+    parser.add_argument("--only", help="comma-separated sections (default: all)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench-results")
+    parser.add_argument("--docs", type=Path, help="markdown file whose generated part to replace")
+    parser.add_argument("--sam-build", action="store_true", help="run `make build` before sizes")
+    parser.add_argument("--extraction-pages", type=int, help="cap on pages (default: all)")
+    parser.add_argument("--fetch-articles", type=int)
+    parser.add_argument("--enrich-texts", type=int)
+    parser.add_argument("--cold-samples", type=int)
+    parser.add_argument("--throughput-sizes", help="comma-separated URL counts")
+    parser.add_argument("--throughput-budget", type=float, help="seconds for the section")
+    args = parser.parse_args(argv)
+    defaults = QUICK if args.quick else FULL
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    sections = tuple(s.strip() for s in (args.only or ",".join(ALL_SECTIONS)).split(","))
+    unknown = set(sections) - set(ALL_SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    if "costs" in sections and not {"fetch_stage", "enrichment"} <= set(sections):
+        parser.error("the costs section needs fetch_stage and enrichment")
+    args.sections = sections
+    return args
+
+
+def _command(argv: list[str]) -> str:
+    """The command line as it can be printed in docs: a corpus as its folder name only."""
+    shown = []
+    skip_next = False
+    for index, arg in enumerate(argv):
+        if skip_next:
+            skip_next = False
+            continue
+        if arg == "--corpus" and index + 1 < len(argv):
+            shown.append(f"--corpus <{Path(argv[index + 1]).name}>")
+            skip_next = True
+        elif arg.startswith("--corpus="):
+            shown.append(f"--corpus <{Path(arg.split('=', 1)[1]).name}>")
+        elif arg.startswith("--out") or arg.startswith("--docs"):
+            shown.append(arg.split("=", 1)[0])
+        else:
+            shown.append(arg)
+    return " ".join(["python -m bench.run", *shown])
+
+
+def main(argv: list[str] | None = None) -> int:
+    raw_argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(raw_argv)
+    _offline_aws()
+    logging.basicConfig(level=logging.ERROR)
+    from bench import (
+        coldstart,
+        cost_report,
+        enrichment,
+        extraction,
+        fetch_stage,
+        machine,
+        report,
+        sizes,
+        throughput,
+    )
+    from bench.corpus import Corpus, builtin_corpus, load_corpus, spread
+    from bench.samples import article_text
+
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:
+        print(f"[{time.perf_counter() - started:6.0f} s] {message}", file=sys.stderr, flush=True)
+
+    template = ROOT / "template.yaml"
+    result: dict[str, Any] = {
+        "machine": machine.describe(ROOT),
+        "command": _command(raw_argv),
+        "quick": args.quick,
+    }
+    corpus: Corpus = load_corpus(args.corpus) if args.corpus else builtin_corpus()
+    progress(f"corpus: {corpus.label}, {len(corpus.pages)} pages")
+    texts: list[tuple[str, str | None]] = []
+    sections = args.sections
+
+    if "extraction" in sections:
+        pages = corpus.pages
+        if args.extraction_pages:
+            pages = spread(pages, args.extraction_pages)
+        result["extraction"] = extraction.run(
+            Corpus(corpus.label, pages), progress=progress, texts_out=texts
+        )
+        progress("extraction done")
+    if "fetch_stage" in sections:
+        result["fetch_stage"] = fetch_stage.run(
+            spread(corpus.pages, args.fetch_articles), template, progress=progress
+        )
+        progress("fetch stage done")
+    if "enrichment" in sections:
+        english: list[tuple[str, str | None]] = [
+            (text, language)
+            for text, language in texts
+            if language == "en" and len(text.split()) >= MIN_ENRICH_WORDS
+        ]
+        if len(english) < 10:
+            english = [(article_text(i), "en") for i in range(args.enrich_texts)]
+            result["enrichment_texts"] = "generated English articles (corpus had too few)"
+        else:
+            result["enrichment_texts"] = f"English texts parsed from {corpus.label}"
+        result["enrichment"] = enrichment.run(spread(english, args.enrich_texts), progress=progress)
+        progress("enrichment done")
+    if "cold_start" in sections:
+        result["cold_start"] = coldstart.run(ROOT, samples=args.cold_samples, progress=progress)
+    if "sizes" in sections:
+        result["sizes"] = sizes.run(ROOT, build=args.sam_build)
+    if "throughput" in sections:
+        sizes_wanted = tuple(int(n) for n in str(args.throughput_sizes).split(",") if n.strip())
+        result["throughput"] = throughput.run(
+            template, sizes_wanted, budget_seconds=args.throughput_budget, progress=progress
+        )
+    if "costs" in sections:
+        result["costs"] = cost_report.build(result, template)
+
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    result["load_average_at_end"] = machine.load_now()
+    markdown = report.render(result)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    payload = json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+    (args.out / f"results-{stamp}.json").write_text(payload, encoding="utf-8")
+    (args.out / "latest.json").write_text(payload, encoding="utf-8")
+    (args.out / "latest.md").write_text(markdown, encoding="utf-8")
+    if args.docs:
+        document = args.docs.read_text(encoding="utf-8") if args.docs.is_file() else ""
+        args.docs.write_text(report.replace_generated(document, markdown), encoding="utf-8")
+    print(markdown)
+    progress(f"results in {args.out.name}/latest.json and latest.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
