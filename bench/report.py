@@ -268,8 +268,8 @@ def costs(r: dict[str, Any]) -> str:
     prices = r["prices"]
     lat = r["latencies_assumed_ms"]
     price_lines = [
-        f"Lambda ${prices['lambda_gb_second']:.10f} per GB-s (x86) and ${prices['lambda_request'] * 1e6:.2f} "
-        "per 1M requests",
+        f"Lambda ${prices['lambda_gb_second']:.10f} per GB-s (x86) and "
+        f"${prices['lambda_request'] * 1e6:.2f} per 1M requests",
         f"SQS ${prices['sqs_request'] * 1e6:.2f} per 1M requests",
         f"S3 ${prices['s3_put'] * 1000:.4f} per 1,000 PUT, ${prices['s3_get'] * 1000:.4f} per "
         f"1,000 GET, ${prices['s3_gb_month']} per GB-month",
