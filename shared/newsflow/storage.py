@@ -24,6 +24,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ValidationError
 
+from newsflow.enrichment.aggregation import normalise_entity_key
 from newsflow.errors import PermanentError, Reason, Stage, TransientError
 from newsflow.models import (
     ArticleRecord,
@@ -233,23 +234,9 @@ def article_pk(article_id: str) -> str:
     return f"ARTICLE#{article_id}"
 
 
-_SPACES = re.compile(r"\s+")
-
-
-def normalise_entity_name(name: str) -> str:
-    """Key form of an entity name: the same for "The  White House" and "white house"."""
-    folded = unicodedata.normalize("NFKC", name).casefold().strip()
-    folded = _SPACES.sub(" ", folded)
-    if folded.startswith("the "):
-        folded = folded[4:]
-    for suffix in ("'s", "\u2019s"):
-        if folded.endswith(suffix):
-            folded = folded[: -len(suffix)]
-    return folded.strip()
-
-
 def entity_pk(name: str) -> str:
-    return f"ENTITY#{normalise_entity_name(name)}"
+    """Entity index partition: the same key the enrichment merges mentions by."""
+    return f"ENTITY#{normalise_entity_key(unicodedata.normalize('NFKC', name))}"
 
 
 # Attributes that only exist to feed an index; stripped when reading a record back.
