@@ -1,0 +1,103 @@
+"""The cost model's arithmetic on made-up numbers."""
+
+from __future__ import annotations
+
+import math
+from types import ModuleType
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("lengths", "units"),
+    [([50], 3), ([300], 3), ([301], 4), ([1000], 10), ([50, 450, 1001], 3 + 5 + 11), ([], 0)],
+)
+def test_comprehend_units_round_up_with_three_unit_minimum(
+    costs: ModuleType, lengths: list[int], units: int
+) -> None:
+    # GIVEN documents of these lengths WHEN billed THEN 100-character units, at least 3 each
+    assert costs.comprehend_units(lengths) == units
+
+
+def test_tiered_cost_prices_each_tier_separately(costs: ModuleType) -> None:
+    # GIVEN 10 units at 1.0, then 0.5 per unit, and 15 units used
+    tiers = ((10, 1.0), (math.inf, 0.5))
+    # WHEN priced THEN 10 x 1.0 + 5 x 0.5
+    assert costs.tiered_cost(15, tiers) == pytest.approx(12.5)
+
+
+def test_cpu_below_a_full_vcpu_is_stretched_and_above_it_is_not(costs: ModuleType) -> None:
+    # GIVEN 100 ms of CPU on one full core
+    # WHEN billed at 1,024 MB and at 2,048 MB, plus 50 ms of waiting
+    small = costs.lambda_duration_ms(100.0, 1024, 50.0)
+    large = costs.lambda_duration_ms(100.0, 2048, 50.0)
+    # THEN the smaller function gets 1024/1769 of a core; the larger no more than one core
+    assert small == pytest.approx(100.0 * 1769 / 1024 + 50.0)
+    assert large == pytest.approx(150.0)
+
+
+def test_lambda_bills_gb_seconds_and_one_request_per_batch(costs: ModuleType) -> None:
+    # GIVEN 1,000 articles at 100 ms each in a 1,024 MB function, batches of 10
+    load = costs.FunctionLoad("fetch", 1024, 100.0, 10)
+    prices = costs.Prices(lambda_gb_second=1.0, lambda_request=2.0)
+    # WHEN priced
+    lines = dict(costs.lambda_lines(load, 1000, prices))
+    # THEN 1 GB x 0.1 s x 1,000 = 100 GB-s, and 100 invocations
+    assert lines["lambda_fetch_compute"] == pytest.approx(100.0)
+    assert lines["lambda_fetch_requests"] == pytest.approx(200.0)
+
+
+@pytest.mark.parametrize(("size", "units"), [(0, 1), (1024, 1), (1025, 2), (4000, 4)])
+def test_write_units_per_started_kilobyte(costs: ModuleType, size: int, units: int) -> None:
+    # GIVEN an item of this size WHEN written THEN one unit per started KB, at least one
+    assert costs.write_units(size) == units
+
+
+def test_sqs_requests_per_article_on_both_queues(costs: ModuleType) -> None:
+    # GIVEN batches of 10 for the producer and both functions
+    # WHEN counted THEN producer 0.1 + receive/delete 0.2, fetch stage send 1 + receive/delete 0.2
+    assert costs.sqs_requests_per_article(10) == pytest.approx(1.5)
+
+
+def test_item_size_counts_names_and_values(costs: ModuleType) -> None:
+    # GIVEN an item with a string, a number and a list of strings
+    item = {"pk": "ARTICLE#1", "count": 12345, "tags": ["ab", "c"]}
+    # WHEN sized THEN names + UTF-8 strings + number digits + list overhead
+    expected = (2 + 9) + (5 + 1 + 3) + (4 + 3 + (1 + 2) + (1 + 1))
+    assert costs.dynamodb_item_bytes(item) == expected
+
+
+def test_pipeline_total_is_the_sum_of_its_lines(costs: ModuleType) -> None:
+    # GIVEN made-up usage with Comprehend units
+    usage = costs.ArticleUsage(
+        sqs_requests=1.5,
+        s3_puts=3,
+        s3_gets=1,
+        s3_bytes=10_000,
+        dynamodb_wru=20,
+        dynamodb_rru=2,
+        dynamodb_bytes=5_000,
+        log_bytes=1_000,
+        comprehend_entity_units=30,
+        comprehend_sentiment_units=40,
+    )
+    functions = [costs.FunctionLoad("fetch", 1024, 50.0), costs.FunctionLoad("enrich", 2048, 90.0)]
+    # WHEN 1,000 articles are priced
+    breakdown = costs.pipeline_cost(
+        articles=1000, functions=functions, usage=usage, prices=costs.Prices()
+    )
+    # THEN the total adds up the lines, and Comprehend is billed per API
+    assert breakdown.total == pytest.approx(sum(breakdown.lines.values()))
+    assert breakdown.lines["comprehend_entities"] == pytest.approx(30_000 * 0.0001)
+    assert breakdown.lines["comprehend_sentiment"] == pytest.approx(40_000 * 0.0001)
+
+
+def test_no_comprehend_lines_without_comprehend_units(costs: ModuleType) -> None:
+    # GIVEN usage of the local backend (no Comprehend units)
+    usage = costs.ArticleUsage(
+        sqs_requests=1.5, s3_puts=3, s3_gets=1, s3_bytes=1, dynamodb_wru=1, dynamodb_rru=1,
+        dynamodb_bytes=1,
+    )  # fmt: skip
+    # WHEN priced THEN no Comprehend line appears
+    breakdown = costs.pipeline_cost(articles=10, functions=[], usage=usage, prices=costs.Prices())
+    assert not any(name.startswith("comprehend") for name in breakdown.lines)
