@@ -104,3 +104,14 @@ SOAK_PAGES ?= 300
 .PHONY: soak
 soak: install ## soak the local stack: SOAK_URLS=10000 SOAK_PAGES=300 (see docs/HARDENING.md)
 	$(BIN)/python infra/scripts/soak.py --urls $(SOAK_URLS) --pages $(SOAK_PAGES)
+
+# ---------------------------------------------------------------- benchmarks
+# Extraction quality/speed, fetch stage split, enrichment, cold starts, package sizes, cost per
+# 1M articles and local-stack throughput (docs/BENCHMARKS.md). Loopback traffic only.
+# CORPUS=dir: a folder of .html/.html.gz pages (with evaldata.json for quality); without it a
+# generated sample is used. BENCH_ARGS="--quick" for a short run; DOCS=1 rewrites the generated
+# part of docs/BENCHMARKS.md. Results: bench-results/latest.json and latest.md.
+.PHONY: bench
+bench: install ## benchmarks into bench-results/ (CORPUS=dir, BENCH_ARGS=--quick, DOCS=1)
+	$(BIN)/python -m bench.run $(if $(CORPUS),--corpus "$(CORPUS)") \
+		$(if $(DOCS),--docs docs/BENCHMARKS.md) $(BENCH_ARGS)
