@@ -110,7 +110,7 @@ soak: install ## soak the local stack: SOAK_URLS=10000 SOAK_PAGES=300 (see docs/
 # 1M articles and local-stack throughput (docs/BENCHMARKS.md). Loopback traffic only.
 # CORPUS=dir: a folder of .html/.html.gz pages (with evaldata.json for quality); without it a
 # generated sample is used. BENCH_ARGS="--quick" for a short run; DOCS=1 rewrites the generated
-# part of docs/BENCHMARKS.md. Results: bench-results/latest.json and latest.md.
+# part of docs/BENCHMARKS.md. Results: bench-results/bench-latest.json and bench-latest.md.
 .PHONY: bench
 bench: install ## benchmarks into bench-results/ (CORPUS=dir, BENCH_ARGS=--quick, DOCS=1)
 	$(BIN)/python -m bench.run $(if $(CORPUS),--corpus "$(CORPUS)") \

@@ -60,6 +60,21 @@ def _commit(root: Path) -> str | None:
     return completed.stdout.strip() or None
 
 
+def _dirty(root: Path) -> bool | None:
+    """Whether tracked files differ from the commit (others may be editing the tree)."""
+    try:
+        completed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],  # noqa: S607
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return bool(completed.stdout.strip())
+
+
 def describe(root: Path) -> dict[str, Any]:
     return {
         "date_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
@@ -70,6 +85,7 @@ def describe(root: Path) -> dict[str, Any]:
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "commit": _commit(root),
+        "uncommitted_changes": _dirty(root),
         "versions": _versions(),
     }
 

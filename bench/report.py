@@ -37,7 +37,8 @@ def machine(result: dict[str, Any]) -> str:
     versions = ", ".join(f"{name} {ver}" for name, ver in v.items())
     return "\n".join(
         [
-            f"- Date: {m['date_utc']} UTC, commit `{m['commit']}`",
+            f"- Date: {m['date_utc']} UTC, commit `{m['commit']}`"
+            + (" (plus uncommitted changes in the tree)" if m.get("uncommitted_changes") else ""),
             f"- Machine: {m['cpu_model']}, {m['cores']} cores, {m['ram_gb']} GB RAM, {m['os']}, "
             f"Python {m['python']}; shared with other work: load average "
             f"{m['load_average_at_start']} at the start, {result.get('load_average_at_end')} at "

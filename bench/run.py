@@ -182,14 +182,14 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     payload = json.dumps(result, indent=2, ensure_ascii=False) + "\n"
-    (args.out / f"results-{stamp}.json").write_text(payload, encoding="utf-8")
-    (args.out / "latest.json").write_text(payload, encoding="utf-8")
-    (args.out / "latest.md").write_text(markdown, encoding="utf-8")
+    (args.out / f"bench-{stamp}.json").write_text(payload, encoding="utf-8")
+    (args.out / "bench-latest.json").write_text(payload, encoding="utf-8")
+    (args.out / "bench-latest.md").write_text(markdown, encoding="utf-8")
     if args.docs:
         document = args.docs.read_text(encoding="utf-8") if args.docs.is_file() else ""
         args.docs.write_text(report.replace_generated(document, markdown), encoding="utf-8")
     print(markdown)
-    progress(f"results in {args.out.name}/latest.json and latest.md")
+    progress(f"results in {args.out.name}/bench-latest.json and bench-latest.md")
     return 0
 
 
