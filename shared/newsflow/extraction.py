@@ -87,9 +87,24 @@ _XML_ENCODING = re.compile(
     rb"""^\s*<\?xml\b[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._\-]+)""", re.IGNORECASE
 )
 _XML_DECLARATION = re.compile(r"^\s*<\?xml\b[^>]*\?>", re.IGNORECASE)
-# Browsers read these labels as windows-1252, and so do pages that declare them: bytes
-# 0x80-0x9F are curly quotes and dashes there, C1 control characters in ISO-8859-1.
-_WINDOWS_1252_ALIASES: Final = frozenset({"ascii", "iso8859-1", "latin-1", "cp1252"})
+# Labels browsers know and Python does not.
+_LABEL_ALIASES: Final = {"x-gbk": "gbk", "windows-874": "cp874", "x-sjis": "shift_jis"}
+# Browsers decode these legacy encodings with their superset (WHATWG encoding standard), and
+# pages are written for browsers: in ISO-8859-1 bytes 0x80-0x9F are C1 control characters, in
+# windows-1252 the curly quotes and dashes the author typed; GB2312 pages use GBK characters.
+_BROWSER_SUPERSETS: Final = {
+    "ascii": "cp1252",
+    "iso8859-1": "cp1252",
+    "latin-1": "cp1252",
+    "iso8859-9": "cp1254",
+    "tis-620": "cp874",
+    "iso8859-11": "cp874",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "shift_jis": "cp932",
+    "euc_kr": "cp949",
+    "big5": "big5hkscs",
+}
 # Text codecs that are no page encoding: escape-sequence interpreters, IDNA, and UTF-7, which
 # browsers refuse because it smuggles markup past filters.
 _UNSAFE_CODECS: Final = frozenset(
@@ -102,15 +117,15 @@ def _codec_for(label: str | bytes | None, *, from_markup: bool = False) -> str |
     if not label:
         return None
     text = label.decode("ascii", "ignore") if isinstance(label, bytes) else label
+    text = text.strip().strip("\"'").lower()
     try:
-        name = codecs.lookup(text.strip().strip("\"'").lower()).name
+        name = codecs.lookup(_LABEL_ALIASES.get(text, text)).name
         b"\xff<p>".decode(name, errors="replace")  # binary codecs (base64, zlib) refuse here
     except (LookupError, UnicodeError):
         return None
     if name in _UNSAFE_CODECS:
         return None
-    if name in _WINDOWS_1252_ALIASES:
-        return "cp1252"
+    name = _BROWSER_SUPERSETS.get(name, name)
     if from_markup and name.startswith(("utf-16", "utf-32")):
         # A page that could be scanned as ASCII to find this label is not UTF-16 (WHATWG).
         return "utf-8"
@@ -171,7 +186,24 @@ def decode_html(data: bytes, charset: str | None = None) -> str:
 # word processors count them; other scripts count runs of letters and digits.
 _UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _WORD = re.compile(rf"[{_UNSPACED}]|[^\W_{_UNSPACED}]+(?:['\u2019\-][^\W_{_UNSPACED}]+)*")
-_TAG_LIKE = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9:\-]*(?:\s[^<>]*)?/?>", re.DOTALL)
+# HTML shown as text (double-escaped markup, quoted tags) would reach the text as real tags.
+# Only HTML element names count, and an opening tag with more than its name must carry an
+# attribute ("="): prose in angle brackets ("<Nulla dies sine linea>", ``File "<stdin>"``,
+# "<a la carte>") stays.
+_HTML_ELEMENTS = (
+    "a|abbr|address|applet|area|article|aside|audio|b|base|basefont|bdi|bdo|big|blink|blockquote"
+    "|body|br|button|canvas|caption|center|cite|code|col|colgroup|data|datalist|dd|del|details"
+    "|dfn|dialog|div|dl|dt|em|embed|fieldset|figcaption|figure|font|footer|form|frame|frameset"
+    "|h[1-6]|head|header|hr|html|i|iframe|img|input|ins|kbd|label|legend|li|link|main|map|mark"
+    "|marquee|math|menu|meta|meter|nav|noframes|noscript|object|ol|optgroup|option|output|p"
+    "|param|picture|pre|progress|q|rp|rt|ruby|s|samp|script|section|select|small|source|span"
+    "|strike|strong|style|sub|summary|sup|svg|table|tbody|td|template|textarea|tfoot|th|thead"
+    "|time|title|tr|track|tt|u|ul|var|video|wbr"
+)
+_TAG_LIKE = re.compile(
+    rf"<!--.*?-->|</?(?:{_HTML_ELEMENTS})\s*/?>|<(?:{_HTML_ELEMENTS})\s[^<>]*=[^<>]*>",
+    re.IGNORECASE | re.DOTALL,
+)
 _INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff]")
 _INLINE_SPACE = re.compile(r"\s+")
 

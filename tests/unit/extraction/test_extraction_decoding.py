@@ -86,6 +86,15 @@ def test_iso_8859_1_label_is_read_as_windows_1252() -> None:
     assert "“quoted”" in decode_html(data, charset="ISO-8859-1")
 
 
+def test_gb2312_label_is_read_as_gbk() -> None:
+    # GIVEN a Chinese page labelled GB2312 that uses GBK characters (em dashes, a rarer
+    # ideograph), as browsers allow
+    text = "誓言\u2014\u2014“兄弟”\uff0c朱镕基"
+    data = _html(text, '<meta charset="gb2312">').encode("gbk")
+    # WHEN decoded THEN every character survives
+    assert text in decode_html(data)
+
+
 def test_utf8_bom_wins_over_a_wrong_header() -> None:
     # GIVEN a UTF-8 file with a byte-order mark, served with a default latin-1 header
     data = b"\xef\xbb\xbf" + _html(GERMAN).encode("utf-8")
