@@ -50,11 +50,25 @@ def _read(path: Path) -> bytes:
     return gzip.decompress(data) if path.name.endswith(".gz") else data
 
 
-def _html_files(folder: Path) -> list[Path]:
+def _key(name: str) -> str:
+    """A file name without ``.gz`` and ``.html``/``.htm``: annotations and disk may differ."""
+    base = name.removesuffix(".gz")
+    for suffix in (".html", ".htm"):
+        if base.lower().endswith(suffix):
+            return base[: -len(suffix)]
+    return base
+
+
+def _html_files(folder: Path, annotated: set[str]) -> list[Path]:
+    """Files named like HTML, and files named like an annotated page without ``.html``."""
     return sorted(
         path
         for path in folder.rglob("*")
-        if path.is_file() and path.name.lower().endswith((".html", ".htm", ".html.gz", ".htm.gz"))
+        if path.is_file()
+        and (
+            path.name.lower().endswith((".html", ".htm", ".html.gz", ".htm.gz"))
+            or _key(path.name) in annotated
+        )
     )
 
 
@@ -68,8 +82,8 @@ def load_corpus(folder: Path, limit: int | None = None) -> Corpus:
         for url, item in json.loads(evaldata.read_text(encoding="utf-8")).items():
             annotations[str(item["file"])] = (url, item)
     pages: list[Page] = []
-    for path in _html_files(folder):
-        name = path.name[:-3] if path.name.endswith(".gz") else path.name
+    for path in _html_files(folder, {_key(name) for name in annotations}):
+        name = path.name.removesuffix(".gz")
         page = Page(name=name, html=_read(path))
         if name in annotations:
             url, item = annotations[name]
