@@ -247,7 +247,13 @@ def _one_line(value: str | None, limit: int | None = None) -> str | None:
 
 # ----------------------------------------------------------------------------- metadata
 
-_AUTHOR_PREFIX = re.compile(r"^(?:(?:written|posted|words)\s+)?by\s*[:\-]?\s+", re.IGNORECASE)
+# "By", "Written by", and author-archive link texts ("View all posts by", "Alle Beiträge von").
+_AUTHOR_PREFIX = re.compile(
+    r"^(?:(?:(?:view|see|show|zeige)\s+)?(?:all\s+|alle\s+)?"
+    r"(?:posts|articles|stories|beiträge|artikel)\s+(?:by|von)\s+"
+    r"|(?:(?:written|posted|words)\s+)?by\s*[:\-]?\s+)",
+    re.IGNORECASE,
+)
 
 
 def normalise_author(value: str | None) -> str | None:
@@ -260,6 +266,8 @@ def normalise_author(value: str | None) -> str | None:
     names: list[str] = []
     for part in value.split(";"):
         name = _one_line(_AUTHOR_PREFIX.sub("", _one_line(part) or ""))
+        if name and name.isupper() and len(name) > 3:
+            name = name.title()  # "MORITZ GATHMANN" from an upper-case byline style
         if name and name.casefold() not in {n.casefold() for n in names}:
             names.append(name)
     joined = "; ".join(names)
@@ -298,9 +306,11 @@ def _clean_list(values: Iterable[str] | None, *, split: bool) -> list[str]:
 _AUTHOR_ATTRIBUTES = etree.XPath(
     "//@class[contains(.,'uthor') or contains(.,'yline') or contains(.,'autor')"
     " or contains(.,'auteur')] | //@rel[.='author'] | //@itemprop[contains(.,'uthor')]"
+    " | //@id[contains(.,'uthor')]"
 )
 _AUTHOR_NAME_CLASSES: Final = ("author-name", "authorname", "author_name", "author__name")
-_AUTHOR_EXCLUDED_AREAS = re.compile(r"comment|sidebar|widget|related|teaser|respond", re.I)
+# Other people's names: commenters, authors of related stories, sidebars.
+_AUTHOR_EXCLUDED_AREAS = re.compile(r"comment|sidebar|related|respond", re.IGNORECASE)
 _AUTHOR_SKIPPED_TAGS: Final = frozenset(
     {"time", "script", "style", "figure", "img", "button", "svg", "noscript", "link", "meta"}
 )
@@ -319,9 +329,14 @@ def _author_rank(element: Any) -> int:
 
 
 def _in_excluded_area(element: Any) -> bool:
-    for node in (element, *element.iterancestors()):
+    """In navigation, an aside, the site footer (an article's own footer is fine), comments."""
+    nodes = (element, *element.iterancestors())
+    in_article = any(node.tag == "article" for node in nodes)
+    for node in nodes:
         marks = f"{node.get('class') or ''} {node.get('id') or ''}"
-        if node.tag in ("nav", "aside", "footer") or _AUTHOR_EXCLUDED_AREAS.search(marks):
+        if node.tag in ("nav", "aside") or (node.tag == "footer" and not in_article):
+            return True
+        if _AUTHOR_EXCLUDED_AREAS.search(marks):
             return True
     return False
 
@@ -371,10 +386,13 @@ def _sitename_from_title_tag(tree: Any, title: str | None) -> str | None:
     if len(parts) < 2:
         return None
     if parts[0].casefold() == title.casefold():
-        return parts[-1] or None
-    if parts[-1].casefold() == title.casefold():
-        return parts[0] or None
-    return None
+        candidate = parts[-1]
+    elif parts[-1].casefold() == title.casefold():
+        candidate = parts[0]
+    else:
+        return None
+    # A site name is shorter than a headline; otherwise the "title" was the site name itself.
+    return candidate if 0 < len(candidate.split()) < len(title.split()) else None
 
 
 _LANGUAGE_META: Final = frozenset({"content-language", "og:locale", "language", "dc.language"})

@@ -309,3 +309,18 @@ def test_relative_image_is_resolved_against_the_url(
     # WHEN parsed with its URL THEN the image URL is absolute
     article = parse_html(article_page(paragraphs, head=head), "https://example.org/news/ferry")
     assert article.image == "https://example.org/media/ferry.jpg"
+
+
+def test_byline_in_article_footer_wins_over_related_story_authors(paragraphs: str) -> None:
+    # GIVEN a page whose related-stories box (before the article) names other authors, and
+    # whose article credits its author in the article's own footer
+    html = (
+        '<html lang="en"><head><title>Ferry</title></head><body>'
+        '<aside class="related"><a href="/x">Bus fares frozen</a>'
+        '<span class="author">Other Writer</span></aside>'
+        f"<article><h1>Ferry timetable</h1>{paragraphs}"
+        '<footer class="entry-footer"><span class="byline">by Lena Brandt</span></footer>'
+        "</article></body></html>"
+    )
+    # WHEN parsed THEN the article's own byline is the author
+    assert parse_html(html).author == "Lena Brandt"
