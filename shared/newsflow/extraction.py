@@ -74,7 +74,12 @@ MAX_LIST_ITEM_LENGTH: Final = 100
 # ----------------------------------------------------------------------------- decoding
 
 _DECLARATION_SCAN_BYTES: Final = 8192
-_DETECTION_SAMPLE_BYTES: Final = 65536
+_DETECTION_SAMPLE_BYTES: Final = 8192
+# Runs of non-ASCII bytes with a little ASCII context: what tells code pages apart. On a page
+# of markup they are a few percent of the bytes, and the detector's cost grows with its input.
+_NON_ASCII_RUNS = re.compile(
+    rb"[\x20-\x7e]{0,24}[\x80-\xff]+(?:[\x20-\x7e]{1,8}[\x80-\xff]+)*[\x20-\x7e]{0,24}"
+)
 _BOMS: Final = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
@@ -147,7 +152,8 @@ def _guess_codec(data: bytes) -> str:
     """
     if charset_normalizer is None:  # pragma: no cover
         return "cp1252"
-    matches = charset_normalizer.from_bytes(data[:_DETECTION_SAMPLE_BYTES])
+    sample = b" ".join(run.group(0) for run in _NON_ASCII_RUNS.finditer(data))
+    matches = charset_normalizer.from_bytes(sample[:_DETECTION_SAMPLE_BYTES])
     best = matches.best()
     if best is None:
         return "cp1252"
