@@ -153,9 +153,13 @@ class FetchStage:
     ) -> StageResult:
         page = self._fetcher.fetch(canonical_url)
         now = self._clock()
+        # A re-fetch keeps the day (dt=) of the stored copies, so it replaces them: one
+        # article never sits under two partitions.
+        stored_day = day_of_key(existing.article_key) if existing and existing.article_key else None
+        day = stored_day or now
         raw_key = self._documents.put_raw(
             article_id,
-            now,
+            day,
             page.body,
             final_url=page.final_url,
             http_status=page.status,
@@ -172,7 +176,7 @@ class FetchStage:
                 "fetched_at": now,
             }
         )
-        article_key = self._documents.put_document(ARTICLES_PREFIX, article_id, now, document)
+        article_key = self._documents.put_document(ARTICLES_PREFIX, article_id, day, document)
         self._table.save_fetched(
             ArticleRecord(
                 article_id=article_id,

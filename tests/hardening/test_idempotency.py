@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -215,3 +216,31 @@ def test_a_failed_url_delivered_again_is_recorded_again_not_retried(
     assert ledger.outcome[url] == "FAILED"
     assert len(ledger.articles) == 1
     assert not any(ledger.dead_letters.values())
+
+
+def test_a_forced_refetch_on_a_later_day_replaces_the_stored_copies(
+    pipeline: Any, page_server: Any, make_article_page: Callable[..., bytes]
+) -> None:
+    # GIVEN an article fetched on one day
+    url = page_server.add("/news/bridge", make_article_page())
+    now = [datetime(2026, 11, 20, 23, 59, tzinfo=UTC)]
+    stage = FetchStage(
+        fetcher=SafeFetcher(FetchPolicy(allow_loopback=True)),
+        parse=parse_html,
+        documents=DocumentStore(pipeline.bucket, pipeline.s3),
+        table=ArticleTable(pipeline.table, pipeline.dynamodb),
+        enrich_queue=MessageQueue(pipeline.enrich_queue_url, pipeline.sqs),
+        clock=lambda: now[0],
+    )
+    stage.run(IngestMessage(url=url))
+
+    # WHEN it is re-fetched with force=true after midnight
+    now[0] = datetime(2026, 11, 21, 0, 1, tzinfo=UTC)
+    result = stage.run(IngestMessage(url=url, force=True))
+
+    # THEN there is still one raw page and one parsed document, the ones the item points to
+    assert result.outcome is Outcome.FETCHED
+    record = ArticleTable(pipeline.table, pipeline.dynamodb).get(result.article_id)
+    assert record is not None
+    assert all_keys(pipeline, "raw/") == [record.raw_key]
+    assert all_keys(pipeline, "articles/") == [record.article_key]
