@@ -542,14 +542,19 @@ def parse_html(
     try:
         # The extractor works on its own copy of ``tree``; the original stays intact for metadata.
         document = trafilatura.bare_extraction(tree, url=canonical_url, include_comments=False)
-    except (RecursionError, ValueError, TypeError, etree.LxmlError) as exc:
+    except Exception as exc:  # deterministic on these bytes: retrying cannot help
+        LOGGER.warning("extractor failed", exc_info=True)
         raise _nothing(f"extractor failed on this markup: {type(exc).__name__}") from exc
     raw_text = document.text if isinstance(document, Document) else None
     text = clean_text(raw_text or "")
     if not _has_article_text(text):
         raise _nothing("no main text found (empty page, listing or navigation only)")
 
-    meta = _read_metadata(tree, markup, canonical_url, datetime.now(UTC).date())
+    try:
+        meta = _read_metadata(tree, markup, canonical_url, datetime.now(UTC).date())
+    except Exception:  # the text is the product; metadata is best effort
+        LOGGER.warning("metadata unreadable", exc_info=True)
+        meta = _PageMetadata()
     return ParsedArticle(
         url=url,
         canonical_url=canonical_url,

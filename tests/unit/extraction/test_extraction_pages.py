@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 import trafilatura
 
+from newsflow import extraction
 from newsflow.errors import PermanentError, Reason, Stage
 from newsflow.extraction import count_words, parse_html
 
@@ -324,3 +325,34 @@ def test_byline_in_article_footer_wins_over_related_story_authors(paragraphs: st
     )
     # WHEN parsed THEN the article's own byline is the author
     assert parse_html(html).author == "Lena Brandt"
+
+
+def test_extractor_crash_is_a_permanent_failure(
+    monkeypatch: pytest.MonkeyPatch, article_page: ArticlePage, paragraphs: str
+) -> None:
+    # GIVEN an extractor that fails on some markup (deterministically, so a retry cannot help)
+    def explode(*_args: object, **_kwargs: object) -> None:
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(extraction.trafilatura, "bare_extraction", explode)
+    # WHEN a page is parsed THEN the failure is a permanent nothing_extracted naming the cause
+    with pytest.raises(PermanentError) as raised:
+        parse_html(article_page(paragraphs))
+    assert raised.value.reason is Reason.NOTHING_EXTRACTED
+    assert "IndexError" in raised.value.detail
+
+
+def test_unreadable_metadata_still_yields_the_article(
+    monkeypatch: pytest.MonkeyPatch, article_page: ArticlePage, paragraphs: str
+) -> None:
+    # GIVEN metadata readers that fail on a page
+    def explode(*_args: object, **_kwargs: object) -> None:
+        raise AttributeError("'NoneType' object has no attribute 'get'")
+
+    monkeypatch.setattr(extraction, "examine_meta", explode)
+    # WHEN the page is parsed
+    article = parse_html(article_page(paragraphs))
+    # THEN the text and everything derived from it are kept, the metadata left empty
+    assert "winter timetable" in article.text
+    assert article.language == "en"
+    assert article.title is None
