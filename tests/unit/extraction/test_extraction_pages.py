@@ -334,7 +334,7 @@ def test_extractor_crash_is_a_permanent_failure(
     def explode(*_args: object, **_kwargs: object) -> None:
         raise IndexError("list index out of range")
 
-    monkeypatch.setattr(extraction.trafilatura, "bare_extraction", explode)
+    monkeypatch.setattr(trafilatura, "bare_extraction", explode)
     # WHEN a page is parsed THEN the failure is a permanent nothing_extracted naming the cause
     with pytest.raises(PermanentError) as raised:
         parse_html(article_page(paragraphs))
