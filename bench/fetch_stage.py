@@ -119,12 +119,28 @@ def run(pages: list[Page], template_path: Path, progress: Any = None) -> dict[st
                 bare.append({"wall": bare_run[1].wall_ms, "cpu": bare_run[1].cpu_ms})
                 calls.update(split.calls)
             if (index + 1) % DRAIN_EVERY == 0:
-                sqs.purge_queue(QueueUrl=queue_url)
+                _drain(sqs, queue_url)
             if progress is not None and (index + 1) % 50 == 0:
                 progress(f"fetch stage: {index + 1}/{len(pages)} articles")
         storage = _stored_sizes(s3, dynamodb)
 
     return _report(pages, totals, bare, outcomes, calls, fetched, storage)
+
+
+def _drain(sqs: Any, queue_url: str) -> None:
+    """Receive and delete what the stage sent (PurgeQueue is limited to once a minute)."""
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        )
+        if not messages:
+            return
+        sqs.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
+            ],
+        )
 
 
 def _stored_sizes(s3: Any, dynamodb: Any) -> dict[str, Any]:

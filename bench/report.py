@@ -385,6 +385,8 @@ def render(result: dict[str, Any]) -> str:
     for key, title, render_section in SECTIONS:
         if key in result:
             parts += ["", f"### {title}", "", render_section(result[key])]
+    for name, error in result.get("errors", {}).items():
+        parts += ["", f"Section {name} failed: {error}"]
     parts += ["", END]
     return "\n".join(parts) + "\n"
 

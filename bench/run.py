@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -138,20 +139,32 @@ def main(argv: list[str] | None = None) -> int:
     texts: list[tuple[str, str | None]] = []
     sections = args.sections
 
-    if "extraction" in sections:
+    def section(name: str, measure: Callable[[], Any]) -> None:
+        """Run one section; a failure is recorded and the others still run."""
+        if name not in sections:
+            return
+        try:
+            result[name] = measure()
+        except Exception as exc:  # a broken section must not lose the others' numbers
+            logging.exception("section %s failed", name)
+            result.setdefault("errors", {})[name] = f"{type(exc).__name__}: {exc}"
+        progress(f"{name} done")
+        write(partial=True)
+
+    def write(partial: bool) -> None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        payload = json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+        (args.out / ("bench-partial.json" if partial else "bench-latest.json")).write_text(
+            payload, encoding="utf-8"
+        )
+
+    def extraction_section() -> Any:
         pages = corpus.pages
         if args.extraction_pages:
             pages = spread(pages, args.extraction_pages)
-        result["extraction"] = extraction.run(
-            Corpus(corpus.label, pages), progress=progress, texts_out=texts
-        )
-        progress("extraction done")
-    if "fetch_stage" in sections:
-        result["fetch_stage"] = fetch_stage.run(
-            spread(corpus.pages, args.fetch_articles), template, progress=progress
-        )
-        progress("fetch stage done")
-    if "enrichment" in sections:
+        return extraction.run(Corpus(corpus.label, pages), progress=progress, texts_out=texts)
+
+    def enrichment_section() -> Any:
         english: list[tuple[str, str | None]] = [
             (text, language)
             for text, language in texts
@@ -159,38 +172,47 @@ def main(argv: list[str] | None = None) -> int:
         ]
         if len(english) < 10:
             english = [(article_text(i), "en") for i in range(args.enrich_texts)]
-            result["enrichment_texts"] = "generated English articles (corpus had too few)"
+            result["enrichment_texts"] = "generated English articles (too few from the corpus)"
         else:
             result["enrichment_texts"] = f"English texts parsed from {corpus.label}"
-        result["enrichment"] = enrichment.run(spread(english, args.enrich_texts), progress=progress)
-        progress("enrichment done")
-    if "cold_start" in sections:
-        result["cold_start"] = coldstart.run(ROOT, samples=args.cold_samples, progress=progress)
-    if "sizes" in sections:
-        result["sizes"] = sizes.run(ROOT, build=args.sam_build)
-    if "throughput" in sections:
-        sizes_wanted = tuple(int(n) for n in str(args.throughput_sizes).split(",") if n.strip())
-        result["throughput"] = throughput.run(
-            template, sizes_wanted, budget_seconds=args.throughput_budget, progress=progress
+        return enrichment.run(spread(english, args.enrich_texts), progress=progress)
+
+    def throughput_section() -> Any:
+        wanted = tuple(int(n) for n in str(args.throughput_sizes).split(",") if n.strip())
+        return throughput.run(
+            template, wanted, budget_seconds=args.throughput_budget, progress=progress
         )
-    if "costs" in sections:
-        result["costs"] = cost_report.build(result, template)
+
+    section("extraction", extraction_section)
+    section(
+        "fetch_stage",
+        lambda: fetch_stage.run(
+            spread(corpus.pages, args.fetch_articles), template, progress=progress
+        ),
+    )
+    section("enrichment", enrichment_section)
+    section("cold_start", lambda: coldstart.run(ROOT, samples=args.cold_samples, progress=progress))
+    section("sizes", lambda: sizes.run(ROOT, build=args.sam_build))
+    section("throughput", throughput_section)
+    if "fetch_stage" in result and "enrichment" in result:
+        section("costs", lambda: cost_report.build(result, template))
 
     result["seconds"] = round(time.perf_counter() - started, 1)
     result["load_average_at_end"] = machine.load_now()
     markdown = report.render(result)
-    args.out.mkdir(parents=True, exist_ok=True)
+    write(partial=False)
+    (args.out / "bench-partial.json").unlink(missing_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    payload = json.dumps(result, indent=2, ensure_ascii=False) + "\n"
-    (args.out / f"bench-{stamp}.json").write_text(payload, encoding="utf-8")
-    (args.out / "bench-latest.json").write_text(payload, encoding="utf-8")
+    (args.out / f"bench-{stamp}.json").write_text(
+        (args.out / "bench-latest.json").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     (args.out / "bench-latest.md").write_text(markdown, encoding="utf-8")
     if args.docs:
         document = args.docs.read_text(encoding="utf-8") if args.docs.is_file() else ""
         args.docs.write_text(report.replace_generated(document, markdown), encoding="utf-8")
     print(markdown)
     progress(f"results in {args.out.name}/bench-latest.json and bench-latest.md")
-    return 0
+    return 1 if result.get("errors") else 0
 
 
 if __name__ == "__main__":
