@@ -318,13 +318,16 @@ def _tiers(tiers: list[dict[str, Any]]) -> str:
     for index, tier in enumerate(tiers):
         price = f"${tier['usd_per_unit']:.6f}".rstrip("0") + " per unit"
         if tier["units"] == "rest":
-            parts.append(f"{price} beyond")
+            parts.append(f"{price} beyond that")
         else:
             parts.append(
                 f"{price} for the {'first' if index == 0 else 'next'} "
                 f"{tier['units'] / 1e6:g}M units"
             )
-    return ", ".join(parts) + " a month (unit = 100 characters, 3-unit minimum per document)"
+    return (
+        ", ".join(parts) + ", tiers counted per month (unit = 100 characters, minimum 3 units "
+        "per document)"
+    )
 
 
 def throughput(r: dict[str, Any]) -> str:

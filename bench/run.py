@@ -63,6 +63,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results")
     parser.add_argument("--docs", type=Path, help="markdown file whose generated part to replace")
     parser.add_argument("--sam-build", action="store_true", help="run `make build` before sizes")
+    parser.add_argument(
+        "--render", type=Path, help="only re-render the tables of a saved results JSON"
+    )
     parser.add_argument("--extraction-pages", type=int, help="cap on pages (default: all)")
     parser.add_argument("--fetch-articles", type=int)
     parser.add_argument("--enrich-texts", type=int)
@@ -107,6 +110,8 @@ def _command(argv: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     raw_argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(raw_argv)
+    if args.render:
+        return render_saved(args.render, args.docs)
     _offline_aws()
     logging.basicConfig(level=logging.ERROR)
     from bench import (
@@ -213,6 +218,19 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown)
     progress(f"results in {args.out.name}/bench-latest.json and bench-latest.md")
     return 1 if result.get("errors") else 0
+
+
+def render_saved(results_file: Path, docs: Path | None) -> int:
+    """Markdown from an earlier run's JSON (to refresh the docs without measuring again)."""
+    from bench import report
+
+    result = json.loads(results_file.read_text(encoding="utf-8"))
+    markdown = report.render(result)
+    if docs:
+        document = docs.read_text(encoding="utf-8") if docs.is_file() else ""
+        docs.write_text(report.replace_generated(document, markdown), encoding="utf-8")
+    print(markdown)
+    return 0
 
 
 if __name__ == "__main__":
