@@ -19,17 +19,11 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
 
 from newsflow.enrichment import get_enricher
-from newsflow.errors import PermanentError, Reason, Stage, TransientError
-from newsflow.models import EnrichMessage
-from newsflow.observability import (
-    MESSAGES_REJECTED,
-    record_failure_reason,
-    record_outcome,
-    record_transient,
-)
+from newsflow.errors import PermanentError, TransientError
+from newsflow.models import parse_enrich_body
+from newsflow.observability import RecordReporter
 from newsflow.pipeline import EnrichStage, reject_message
 from newsflow.settings import get_enrich_settings
 from newsflow.storage import ArticleTable, DocumentStore
@@ -45,6 +39,7 @@ SERVICE = "enrich"
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(service=SERVICE)
+reporter = RecordReporter(logger, metrics, SERVICE)
 # Report every failed record instead of raising when all fail: SQS retries exactly those
 # records either way, and a raise would count ordinary transient failures as function errors.
 processor = BatchProcessor(
@@ -73,54 +68,20 @@ def _stage() -> EnrichStage:
 def handle_record(record: EnrichRecord) -> dict[str, Any]:
     stage = _stage()
     try:
-        message = EnrichMessage.model_validate_json(record.body)
-    except ValidationError as exc:
-        error = PermanentError(
-            Reason.INVALID_MESSAGE,
-            f"not an enrich message: {exc.errors()[0]['msg']}",
-            stage=Stage.ENRICH,
+        message = parse_enrich_body(record.body)
+    except PermanentError as error:
+        return reporter.rejected(
+            reject_message(
+                stage.documents, message_id=record.messageId, body=record.body, error=error
+            )
         )
-        rejection = reject_message(
-            stage.documents, message_id=record.messageId, body=record.body, error=error
-        )
-        logger.warning(
-            "message rejected",
-            extra={
-                "message_id": record.messageId,
-                "detail": error.detail,
-                "stored_at": rejection.key,
-            },
-        )
-        metrics.add_metric(name=MESSAGES_REJECTED, unit="Count", value=1)
-        record_failure_reason(metrics, MESSAGES_REJECTED, error.reason, SERVICE)
-        return {"status": "REJECTED", "reason": error.reason}
+    context = {"receive_count": record.attributes.ApproximateReceiveCount}
     try:
         result = stage.run(message)
     except TransientError as error:
-        logger.warning(
-            "transient failure, SQS will retry",
-            extra={
-                "article_id": message.article_id,
-                "stage": error.stage,
-                "reason": error.reason,
-                "detail": error.detail,
-                "receive_count": record.attributes.ApproximateReceiveCount,
-            },
-        )
-        record_transient(metrics, error.reason, SERVICE)
+        reporter.retrying(error, article_id=message.article_id, **context)
         raise
-    record_outcome(metrics, result, SERVICE)
-    log = logger.warning if result.failure else logger.info
-    log(
-        "article %s",
-        result.outcome.value.lower(),
-        extra={
-            "article_id": result.article_id,
-            "outcome": result.outcome,
-            "failure": result.failure.model_dump(mode="json") if result.failure else None,
-        },
-    )
-    return {"status": result.outcome.value, "article_id": result.article_id}
+    return reporter.finished(result, **context)
 
 
 @logger.inject_lambda_context

@@ -25,12 +25,7 @@ from newsflow.errors import PermanentError, TransientError
 from newsflow.extraction import parse_html
 from newsflow.fetching import SafeFetcher
 from newsflow.models import parse_ingest_body
-from newsflow.observability import (
-    MESSAGES_REJECTED,
-    record_failure_reason,
-    record_outcome,
-    record_transient,
-)
+from newsflow.observability import RecordReporter
 from newsflow.pipeline import FetchStage, reject_message
 from newsflow.settings import get_fetch_policy, get_fetch_settings
 from newsflow.storage import ArticleTable, DocumentStore, MessageQueue
@@ -46,6 +41,7 @@ SERVICE = "fetch"
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(service=SERVICE)
+reporter = RecordReporter(logger, metrics, SERVICE)
 # Report every failed record instead of raising when all fail: SQS retries exactly those
 # records either way, and a raise would count ordinary transient failures as function errors.
 processor = BatchProcessor(
@@ -72,50 +68,18 @@ def handle_record(record: IngestRecord) -> dict[str, Any]:
     try:
         message = parse_ingest_body(record.body)
     except PermanentError as error:
-        rejection = reject_message(
-            stage.documents, message_id=record.messageId, body=record.body, error=error
+        return reporter.rejected(
+            reject_message(
+                stage.documents, message_id=record.messageId, body=record.body, error=error
+            )
         )
-        logger.warning(
-            "message rejected",
-            extra={
-                "message_id": record.messageId,
-                "reason": error.reason,
-                "detail": error.detail,
-                "stored_at": rejection.key,
-            },
-        )
-        metrics.add_metric(name=MESSAGES_REJECTED, unit="Count", value=1)
-        record_failure_reason(metrics, MESSAGES_REJECTED, error.reason, SERVICE)
-        return {"status": "REJECTED", "reason": error.reason}
+    context = {"url": message.url[:512], "receive_count": record.attributes.ApproximateReceiveCount}
     try:
         result = stage.run(message)
     except TransientError as error:
-        logger.warning(
-            "transient failure, SQS will retry",
-            extra={
-                "url": message.url[:512],
-                "stage": error.stage,
-                "reason": error.reason,
-                "detail": error.detail,
-                "receive_count": record.attributes.ApproximateReceiveCount,
-            },
-        )
-        record_transient(metrics, error.reason, SERVICE)
+        reporter.retrying(error, **context)
         raise
-    record_outcome(metrics, result, SERVICE)
-    log = logger.warning if result.failure else logger.info
-    log(
-        "article %s",
-        result.outcome.value.lower(),
-        extra={
-            "article_id": result.article_id,
-            "url": message.url[:512],
-            "outcome": result.outcome,
-            "failure": result.failure.model_dump(mode="json") if result.failure else None,
-            "receive_count": record.attributes.ApproximateReceiveCount,
-        },
-    )
-    return {"status": result.outcome.value, "article_id": result.article_id}
+    return reporter.finished(result, **context)
 
 
 @logger.inject_lambda_context

@@ -106,6 +106,16 @@ class EnrichMessage(_Model):
     key: Annotated[str, Field(min_length=1)]
 
 
+def parse_enrich_body(body: str | None) -> EnrichMessage:
+    """Read an EnrichQueue body; anything else is a permanent ``invalid_message``."""
+    try:
+        return EnrichMessage.model_validate_json(body or "")
+    except ValidationError as exc:
+        raise PermanentError(
+            Reason.INVALID_MESSAGE, f"not an enrich message: {_summarise(exc)}", stage=Stage.ENRICH
+        ) from exc
+
+
 # --------------------------------------------------------------------------- documents
 
 
