@@ -356,3 +356,17 @@ def test_unreadable_metadata_still_yields_the_article(
     assert "winter timetable" in article.text
     assert article.language == "en"
     assert article.title is None
+
+
+def test_tags_come_from_the_post_not_from_a_sidebar_tag_cloud(paragraphs: str) -> None:
+    # GIVEN a post with one rel=tag link in its footer and a sidebar tag cloud of rel=tag links
+    html = (
+        '<html lang="en"><head><title>Ferry</title></head><body>'
+        f"<article><h1>Ferry timetable</h1>{paragraphs}"
+        '<footer><a href="/tag/ferries/" rel="tag">ferries</a></footer></article>'
+        '<div class="sidebar"><div class="tagcloud">'
+        '<a href="/tag/allotments/" rel="tag">allotments</a>'
+        '<a href="/tag/buses/" rel="tag">buses</a></div></div></body></html>'
+    )
+    # WHEN parsed THEN only the post's own tag is recorded
+    assert parse_html(html).tags == ["ferries"]
