@@ -69,8 +69,11 @@ def _identifier() -> LanguageIdentifier:
     return identifier
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+
+
 def _letters(text: str) -> int:
-    return sum(1 for char in text if char.isalpha())
+    return len(_LETTER.findall(text))
 
 
 def detect_language(text: str, hint: str | None = None) -> str | None:
