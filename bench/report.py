@@ -166,6 +166,7 @@ def enrichment(r: dict[str, Any]) -> str:
                 m.get("rss_after_texts_mb"),
                 m.get("peak_rss_mb"),
                 m.get("tracemalloc_peak_mb"),
+                m.get("tracemalloc_texts", r["texts"]),
             ]
             for name, m in memory.items()
         ]
@@ -179,6 +180,7 @@ def enrichment(r: dict[str, Any]) -> str:
                     "RSS after texts MB",
                     "peak RSS MB",
                     "tracemalloc peak MB (enriching)",
+                    "texts traced",
                 ],
                 rows,
             ),
