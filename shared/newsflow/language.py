@@ -38,7 +38,7 @@ MIN_LETTERS_FOR_DETECTION: Final = 50
 # Calibrated probability (py3langid ``norm_probs``) under which the guess is not trusted.
 MIN_CONFIDENCE: Final = 0.6
 # The classifier walks every byte in Python: the opening of an article is plenty to decide.
-SAMPLE_CHARS: Final = 600
+SAMPLE_CHARS: Final = 400
 
 # Deprecated or macro-language codes still found in page markup, mapped to what the classifier
 # (and Amazon Comprehend) use.
