@@ -336,6 +336,9 @@ def throughput(r: dict[str, Any]) -> str:
     rows = []
     for run in r["runs"]:
         functions = run["functions"]
+        handler_s = sum(
+            f["handler_ms_per_record"] * f["records"] / 1000 for f in functions.values()
+        )
         rows.append(
             [
                 run["urls"],
@@ -344,6 +347,7 @@ def throughput(r: dict[str, Any]) -> str:
                 ", ".join(f"{k} {v}" for k, v in run["statuses"].items()),
                 functions.get("FetchFunction", {}).get("handler_ms_per_record"),
                 functions.get("EnrichFunction", {}).get("handler_ms_per_record"),
+                round(run["seconds"] - handler_s, 1),
                 "yes" if run["drained"] else "no",
             ]
         )
@@ -359,6 +363,7 @@ def throughput(r: dict[str, Any]) -> str:
                 "outcome",
                 "fetch handler ms/record",
                 "enrich handler ms/record",
+                "s outside handlers (poller, moto SQS)",
                 "drained",
             ],
             rows,
