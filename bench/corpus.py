@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bench.samples import make_pages
-
 EVALDATA = "evaldata.json"
 SAMPLE_PAGES = 40
 
@@ -97,6 +95,8 @@ def load_corpus(folder: Path, limit: int | None = None) -> Corpus:
 
 
 def builtin_corpus(count: int = SAMPLE_PAGES) -> Corpus:
+    from bench.samples import make_pages  # here, so this module loads without the package
+
     pages = [
         Page(
             name=sample.path.rsplit("/", 1)[-1],

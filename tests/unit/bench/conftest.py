@@ -1,9 +1,9 @@
 """The benchmark modules under test, loaded from their files.
 
 ``bench/`` is a folder of scripts run with ``python -m bench.run`` from the repository root,
-not an installed package; its pure modules (scorer, cost model, report, samples) use only the
-standard library, so each is loaded on its own by file path, like the handlers in the shared
-conftest.
+not an installed package; its pure modules (scorer, cost model, corpus reader, report, samples)
+use only the standard library, so each is loaded on its own by file path, like the handlers in
+the shared conftest.
 """
 
 from __future__ import annotations
@@ -46,6 +46,11 @@ def report() -> ModuleType:
 @pytest.fixture(scope="session")
 def samples() -> ModuleType:
     return load_bench_module("samples")
+
+
+@pytest.fixture(scope="session")
+def corpus() -> ModuleType:
+    return load_bench_module("corpus")
 
 
 @pytest.fixture(scope="session")
