@@ -60,11 +60,14 @@ def _commit(root: Path) -> str | None:
     return completed.stdout.strip() or None
 
 
+CODE_PATHS = ("shared", "functions", "cli", "bench", "template.yaml", "pyproject.toml")
+
+
 def _dirty(root: Path) -> bool | None:
-    """Whether tracked files differ from the commit (others may be editing the tree)."""
+    """Whether the measured code differs from the commit (others may be editing the tree)."""
     try:
-        completed = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],  # noqa: S607
+        completed = subprocess.run(  # noqa: S603 - git with fixed arguments
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS],  # noqa: S607
             cwd=root,
             capture_output=True,
             text=True,

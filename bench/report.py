@@ -38,7 +38,7 @@ def machine(result: dict[str, Any]) -> str:
     return "\n".join(
         [
             f"- Date: {m['date_utc']} UTC, commit `{m['commit']}`"
-            + (" (plus uncommitted changes in the tree)" if m.get("uncommitted_changes") else ""),
+            + (" (plus uncommitted changes to the code)" if m.get("uncommitted_changes") else ""),
             f"- Machine: {m['cpu_model']}, {m['cores']} cores, {m['ram_gb']} GB RAM, {m['os']}, "
             f"Python {m['python']}; shared with other work: load average "
             f"{m['load_average_at_start']} at the start, {result.get('load_average_at_end')} at "
