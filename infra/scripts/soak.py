@@ -36,6 +36,7 @@ import resource
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -223,7 +224,10 @@ class SoakReport:
     lines_per_second: float
     functions: dict[str, FunctionStats]
     peak_rss_mb: float
-    rss_samples_mb: list[tuple[int, float]]  # (lines pushed so far, RSS)
+    rss_samples_mb: list[tuple[int, float, float]]  # (lines pushed, seconds since start, RSS)
+    stored: dict[str, int]  # what moto holds at the end (it lives in this process's RSS)
+    # --trace-memory: MB still allocated at the end minus after the first enrich batch
+    growth_mb_by_package: dict[str, float] = field(default_factory=dict)
     environment: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -281,6 +285,67 @@ def _account(
     return results, enriched
 
 
+def _package_of(filename: str) -> str | None:
+    if "site-packages/" in filename:
+        return filename.split("site-packages/", 1)[1].split("/", 1)[0]
+    for name in ("newsflow_cli", "newsflow", "functions"):
+        if f"/{name}/" in filename:
+            return name
+    return None
+
+
+def _by_package(snapshot: tracemalloc.Snapshot, top: int = 8) -> dict[str, float]:
+    """MB by the nearest package on the allocating stack (not the stdlib function that did the
+    allocating for it)."""
+    sizes: Counter[str] = Counter()
+    for stat in snapshot.statistics("traceback"):
+        packages = (_package_of(frame.filename) for frame in reversed(stat.traceback))
+        sizes[next((p for p in packages if p), "python")] += stat.size
+    return {name: round(size / 2**20, 1) for name, size in sizes.most_common(top)}
+
+
+class MemoryTracer:
+    """What the run keeps allocating once both functions are warm: a snapshot after the first
+    enrich batch (the model is loaded by then), another at the end, the growth by package."""
+
+    def __init__(self) -> None:
+        self.warm: dict[str, float] | None = None
+        self.growth: dict[str, float] = {}
+
+    def start(self) -> None:
+        tracemalloc.start(8)
+
+    def on_batch(self, outcome: BatchOutcome) -> None:
+        if self.warm is None and outcome.function == "EnrichFunction":
+            self.warm = _by_package(tracemalloc.take_snapshot(), top=50)
+
+    def finish(self) -> None:
+        end = _by_package(tracemalloc.take_snapshot(), top=50)
+        tracemalloc.stop()
+        warm = self.warm or {}
+        growth = {name: round(mb - warm.get(name, 0.0), 1) for name, mb in end.items()}
+        ranked = sorted(growth.items(), key=lambda item: -item[1])[:8]
+        self.growth = dict(ranked)
+
+
+def _stored(target: Any) -> dict[str, int]:
+    s3 = target.client("s3")
+    objects = size = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(
+        Bucket=target.output("ArticlesBucketName")
+    ):
+        for item in page.get("Contents", []):
+            objects += 1
+            size += int(item["Size"])
+    dynamodb = target.client("dynamodb")
+    items = 0
+    for page in dynamodb.get_paginator("scan").paginate(
+        TableName=target.output("ArticlesTableName"), Select="COUNT"
+    ):
+        items += int(page["Count"])
+    return {"s3_objects": objects, "s3_bytes": size, "dynamodb_items": items}
+
+
 def run_soak(
     urls: int,
     pages: int,
@@ -290,8 +355,14 @@ def run_soak(
     max_seconds: float = 3600.0,
     template: Path = DEFAULT_TEMPLATE,
     progress: Any = None,
+    trace_memory: bool = False,
 ) -> SoakReport:
-    """Start a local stack and a page server, push ``urls`` lines, drain, account."""
+    """Start a local stack and a page server, push ``urls`` lines, drain, account.
+
+    ``trace_memory`` attributes the Python memory the run keeps allocating once both functions
+    are warm to the package that allocated it (moto's stored state versus the pipeline's own);
+    it slows the run several times over.
+    """
     pages = max(1, min(pages, urls))
     begun = time.monotonic()
     with contextlib.ExitStack() as resources:
@@ -302,17 +373,25 @@ def run_soak(
         stack = resources.enter_context(LocalStack.start(template))
         target = local_target(stack, {"NEWSFLOW_ALLOW_LOOPBACK": "true"})
         stats: dict[str, FunctionStats] = {}
-        poller = target.poller(
-            on_batch=lambda o: stats.setdefault(o.function, FunctionStats()).add(o)
-        )
+        tracer = MemoryTracer() if trace_memory else None
+
+        def on_batch(outcome: BatchOutcome) -> None:
+            stats.setdefault(outcome.function, FunctionStats()).add(outcome)
+            if tracer is not None:
+                tracer.on_batch(outcome)
+
+        poller = target.poller(on_batch=on_batch)
         sqs = target.client("sqs")
         queue_url = target.output("IngestQueueUrl")
         lines = input_lines(urls, pages, server, seed)
         checked: list[intake.IntakeLine] = []
-        samples: list[tuple[int, float]] = [(0, rss_mb())]
+        samples: list[tuple[int, float, float]] = []
         next_sample = max(1, urls // 20)
+        if tracer is not None:  # from here: what the run adds, not the stack's creation
+            tracer.start()
         started = time.monotonic()
         startup = started - begun
+        samples.append((0, 0.0, rss_mb()))
         drained = False
         while time.monotonic() - started < max_seconds:
             pending = poller.pending()
@@ -320,7 +399,7 @@ def run_soak(
                 chunk = lines[len(checked) : len(checked) + 100]
                 checked += intake.push(sqs, queue_url, [line.text for line in chunk])
                 if len(checked) >= next_sample or len(checked) == len(lines):
-                    samples.append((len(checked), rss_mb()))
+                    samples.append((len(checked), time.monotonic() - started, rss_mb()))
                     next_sample += max(1, urls // 20)
                     if progress:
                         progress(f"pushed {len(checked)}/{len(lines)}, backlog {pending}")
@@ -332,8 +411,11 @@ def run_soak(
             if not handled:
                 time.sleep(0.05)  # only failed records left, waiting for their visibility
         seconds = time.monotonic() - started
-        samples.append((len(checked), rss_mb()))
+        samples.append((len(checked), seconds, rss_mb()))
         results, enriched = _account(target, lines[: len(checked)], checked)
+        stored = _stored(target)
+        if tracer is not None:
+            tracer.finish()
     outcomes = Counter(status for _, status, _ in results)
     unexpected: Counter[str] = Counter()
     examples: list[dict[str, str]] = []
@@ -362,7 +444,9 @@ def run_soak(
         lines_per_second=round(urls / seconds, 2) if seconds else 0.0,
         functions=stats,
         peak_rss_mb=round(peak_rss_mb(), 1),
-        rss_samples_mb=[(n, round(mb, 1)) for n, mb in samples],
+        rss_samples_mb=[(n, round(t, 1), round(mb, 1)) for n, t, mb in samples],
+        stored=stored,
+        growth_mb_by_package=tracer.growth if tracer is not None else {},
         environment={
             "python": platform.python_version(),
             "machine": platform.machine(),
@@ -401,7 +485,14 @@ def summary(report: SoakReport) -> Iterator[str]:
             f"{name}: {stats.invocations} invocations, {stats.records} records"
             f" ({stats.failed_records} failed), {per_record:.1f} ms per record"
         )
-    yield f"memory: peak RSS {report.peak_rss_mb} MB; samples (lines, MB): {report.rss_samples_mb}"
+    yield f"memory: peak RSS {report.peak_rss_mb} MB"
+    yield f"  samples (lines pushed, s, RSS MB): {report.rss_samples_mb}"
+    if report.growth_mb_by_package:
+        yield f"  growth once warm, MB by package: {report.growth_mb_by_package}"
+    yield (
+        f"stored in moto (part of that RSS): {report.stored['s3_objects']} S3 objects,"
+        f" {report.stored['s3_bytes'] / 2**20:.1f} MB; {report.stored['dynamodb_items']} items"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -412,6 +503,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backlog", type=int, default=300, help="max messages waiting")
     parser.add_argument("--max-seconds", type=float, default=3600.0, help="give up after")
     parser.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE)
+    parser.add_argument(
+        "--trace-memory", action="store_true", help="attribute memory by package (slower)"
+    )
     parser.add_argument(
         "--out", default=None, help="JSON report path ('-' for stdout; default bench-results/)"
     )
@@ -430,6 +524,7 @@ def main(argv: list[str] | None = None) -> int:
         max_seconds=args.max_seconds,
         template=args.template,
         progress=progress,
+        trace_memory=args.trace_memory,
     )
     payload = json.dumps(report.as_json(), indent=2)
     if args.out == "-":
