@@ -12,7 +12,8 @@ from typing import Any
 
 from newsflow_cli.stacks import StackDescription
 
-_PEEK_ROUNDS = 10
+# How long a peeked batch stays hidden while the rest is read (then made visible again).
+_PEEK_HIDE_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -67,34 +68,50 @@ def dead_letter_queues(sqs: Any, description: StackDescription) -> list[DeadLett
 
 
 def peek(sqs: Any, queue: DeadLetterQueue, limit: int = 100) -> DeadLetterReport:
-    """Read messages without taking them (visibility 0), de-duplicated by message id."""
+    """Read up to ``limit`` messages without consuming them, de-duplicated by message id.
+
+    Each received batch stays hidden (a short visibility timeout) so the next receive returns
+    other messages; at the end every message read is made visible again at once.
+    """
     count = int(
         sqs.get_queue_attributes(
             QueueUrl=queue.dlq_url, AttributeNames=["ApproximateNumberOfMessages"]
         )["Attributes"]["ApproximateNumberOfMessages"]
     )
     seen: dict[str, DeadLetter] = {}
-    for _ in range(_PEEK_ROUNDS):
-        if len(seen) >= min(limit, count):
-            break
-        response = sqs.receive_message(
-            QueueUrl=queue.dlq_url,
-            MaxNumberOfMessages=10,
-            VisibilityTimeout=0,
-            AttributeNames=["All"],
-            MessageSystemAttributeNames=["All"],
-        )
-        messages = response.get("Messages", [])
-        new = [m for m in messages if m["MessageId"] not in seen]
-        if not new:
-            break
-        for message in new:
-            attributes = message.get("Attributes", {})
-            seen[message["MessageId"]] = DeadLetter(
-                message_id=message["MessageId"],
-                body=message.get("Body", ""),
-                receive_count=int(attributes.get("ApproximateReceiveCount", 0)),
-                sent_timestamp=int(attributes.get("SentTimestamp", 0)),
+    handles: list[str] = []
+    try:
+        while len(seen) < min(limit, count):
+            response = sqs.receive_message(
+                QueueUrl=queue.dlq_url,
+                MaxNumberOfMessages=min(10, limit - len(seen)),
+                VisibilityTimeout=_PEEK_HIDE_SECONDS,
+                AttributeNames=["All"],
+                MessageSystemAttributeNames=["All"],
+            )
+            messages = response.get("Messages", [])
+            if not messages:
+                break
+            for message in messages:
+                handles.append(message["ReceiptHandle"])
+                attributes = message.get("Attributes", {})
+                seen.setdefault(
+                    message["MessageId"],
+                    DeadLetter(
+                        message_id=message["MessageId"],
+                        body=message.get("Body", ""),
+                        receive_count=int(attributes.get("ApproximateReceiveCount", 0)),
+                        sent_timestamp=int(attributes.get("SentTimestamp", 0)),
+                    ),
+                )
+    finally:
+        for start in range(0, len(handles), 10):
+            sqs.change_message_visibility_batch(
+                QueueUrl=queue.dlq_url,
+                Entries=[
+                    {"Id": str(n), "ReceiptHandle": handle, "VisibilityTimeout": 0}
+                    for n, handle in enumerate(handles[start : start + 10])
+                ],
             )
     return DeadLetterReport(queue=queue, approximate_count=count, messages=list(seen.values()))
 
