@@ -9,12 +9,13 @@ change while the server runs, to make any path fail with 503 and later recover.
 from __future__ import annotations
 
 import mimetypes
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 SAMPLE_PAGES = Path(str(resources.files("newsflow_cli") / "sample_pages"))
@@ -40,6 +41,15 @@ SAMPLE_PATHS = (
 _CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".pdf": "application/pdf"}
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that hang up early (the fetcher refusing a PDF by its headers) are normal here."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 class PageServer:
     """Threaded HTTP server on a free loopback port. Use as a context manager."""
 
@@ -50,7 +60,7 @@ class PageServer:
         self.unavailable: set[str] = {ALWAYS_UNAVAILABLE}
         self.hits: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
+        self._server = _QuietServer((host, port), self._handler_class())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
