@@ -516,9 +516,24 @@ def dlq(
             f"[bold]{dlq_name}[/] (dead letters of {source_name}, {queue.function}, "
             f"after {queue.max_receive_count} receives): {report.approximate_count} messages"
         )
+        table = _table(target) if report.messages else None
         for message in report.messages:
             body = message.body if len(message.body) <= 100 else message.body[:97] + "..."
-            console.print(f"  {message.message_id}  received {message.receive_count}x  {body}")
+            console.print(
+                f"  {message.message_id}  received {message.receive_count}x  {body}",
+                markup=False,
+            )
+            article_id = dead_letters.article_id_of(message.body)
+            note = table.get_retry_note(article_id) if table and article_id else None
+            if note is not None:
+                failure = note.failure
+                console.print(
+                    f"    last error: {failure.stage}/{failure.reason}: {failure.detail}"
+                    f" (attempt {note.receive_count or '?'}, {note.at:%Y-%m-%d %H:%M:%S} UTC)",
+                    markup=False,
+                )
+            else:
+                console.print("    last error: not recorded (see the function's logs)")
         if redrive and report.approximate_count:
             moved = dead_letters.redrive(sqs, queue)
             console.print(f"  redrove {moved} messages back to {source_name}")

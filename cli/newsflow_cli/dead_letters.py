@@ -10,6 +10,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from newsflow.errors import PermanentError
+from newsflow.models import parse_enrich_body, parse_ingest_body
+from newsflow.urls import article_id_for, canonicalize_url
 from newsflow_cli.stacks import StackDescription
 
 # How long a peeked batch stays hidden while the rest is read (then made visible again).
@@ -65,6 +68,18 @@ def dead_letter_queues(sqs: Any, description: StackDescription) -> list[DeadLett
                 )
             )
     return found
+
+
+def article_id_of(body: str) -> str | None:
+    """The article a dead letter is about: an enrich message names it, an ingest one its URL."""
+    try:
+        return parse_enrich_body(body).article_id
+    except PermanentError:
+        pass
+    try:
+        return article_id_for(canonicalize_url(parse_ingest_body(body).url))
+    except PermanentError:
+        return None
 
 
 def peek(sqs: Any, queue: DeadLetterQueue, limit: int = 100) -> DeadLetterReport:

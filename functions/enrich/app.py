@@ -75,10 +75,14 @@ def handle_record(record: EnrichRecord) -> dict[str, Any]:
                 stage.documents, message_id=record.messageId, body=record.body, error=error
             )
         )
-    context = {"receive_count": record.attributes.ApproximateReceiveCount}
+    context = {
+        "message_id": record.messageId,
+        "receive_count": record.attributes.ApproximateReceiveCount,
+    }
     try:
         result = stage.run(message)
     except TransientError as error:
+        stage.note_retry(message, error, int(record.attributes.ApproximateReceiveCount))
         reporter.retrying(error, article_id=message.article_id, **context)
         raise
     return reporter.finished(result, **context)

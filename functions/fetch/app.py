@@ -73,10 +73,15 @@ def handle_record(record: IngestRecord) -> dict[str, Any]:
                 stage.documents, message_id=record.messageId, body=record.body, error=error
             )
         )
-    context = {"url": message.url[:512], "receive_count": record.attributes.ApproximateReceiveCount}
+    context = {
+        "message_id": record.messageId,
+        "url": message.url[:512],
+        "receive_count": record.attributes.ApproximateReceiveCount,
+    }
     try:
         result = stage.run(message)
     except TransientError as error:
+        stage.note_retry(message, error, int(record.attributes.ApproximateReceiveCount))
         reporter.retrying(error, **context)
         raise
     return reporter.finished(result, **context)

@@ -14,6 +14,7 @@ Write order is chosen so that a retry after a crash at any point converges:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from newsflow.storage import (
     ArticleTable,
     DocumentStore,
     MessageQueue,
+    RetryNote,
     day_of_key,
     document_key,
 )
@@ -86,6 +88,21 @@ class StageResult:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _note_retry(
+    table: ArticleTable,
+    article_id: str,
+    error: PipelineError,
+    receive_count: int | None,
+    clock: Callable[[], datetime],
+) -> None:
+    """Best effort: when the store itself is what fails, the log line is all there is."""
+    note = RetryNote(
+        article_id=article_id, failure=_failure(error), at=clock(), receive_count=receive_count
+    )
+    with contextlib.suppress(PipelineError):
+        table.save_retry_note(note)
 
 
 def _failure(error: PipelineError) -> Failure:
@@ -143,6 +160,16 @@ class FetchStage:
             return self._fetch_and_store(message, canonical_url, article_id, existing)
         except PermanentError as error:
             return self._record_failure(article_id, message, canonical_url, error)
+
+    def note_retry(
+        self, message: IngestMessage, error: PipelineError, receive_count: int | None = None
+    ) -> None:
+        """Record why this attempt will be retried (``newsflow dlq`` shows it for dead letters)."""
+        try:
+            article_id = article_id_for(canonicalize_url(message.url))
+        except PermanentError:
+            return
+        _note_retry(self._table, article_id, error, receive_count, self._clock)
 
     def _fetch_and_store(
         self,
@@ -281,6 +308,12 @@ class EnrichStage:
                 at=self._clock(),
             )
             return StageResult(Outcome.FAILED, message.article_id, failure=failure)
+
+    def note_retry(
+        self, message: EnrichMessage, error: PipelineError, receive_count: int | None = None
+    ) -> None:
+        """Record why this attempt will be retried (``newsflow dlq`` shows it for dead letters)."""
+        _note_retry(self._table, message.article_id, error, receive_count, self._clock)
 
     def _enrich_and_store(self, message: EnrichMessage) -> StageResult:
         if message.bucket != self._documents.bucket:

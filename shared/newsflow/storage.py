@@ -47,6 +47,7 @@ ENRICHED_PREFIX = "enriched"
 REJECTED_PREFIX = "rejected"
 
 ARTICLE_SK = "ARTICLE"
+RETRY_SK = "RETRY"  # the last transient failure of an article, so a dead letter can say why
 DOMAIN_INDEX = "DomainDateIndex"
 FAILURES_INDEX = "FailuresIndex"
 
@@ -257,6 +258,15 @@ class EntityMention(BaseModel):
     sentiment: Sentiment | None = None
 
 
+class RetryNote(BaseModel):
+    """The last transient failure seen for an article (kept beside its item)."""
+
+    article_id: str
+    failure: Failure
+    at: datetime
+    receive_count: int | None = None
+
+
 class ArticleTable:
     """Article items, entity index items and the queries the CLI needs, in one table."""
 
@@ -392,6 +402,25 @@ class ArticleTable:
         summary = {k: v for k, v in row.items() if k not in ("pk", "sk")}
         summary["article_id"] = str(row.get("pk", "")).removeprefix("ARTICLE#")
         return summary
+
+    def get_retry_note(self, article_id: str) -> RetryNote | None:
+        with aws_errors(f"reading the retry note of {article_id}"):
+            response = self._client.get_item(
+                TableName=self.table_name,
+                Key=serialize_item({"pk": article_pk(article_id), "sk": RETRY_SK}),
+            )
+        item = response.get("Item")
+        return RetryNote.model_validate(deserialize_item(item)) if item else None
+
+    def save_retry_note(self, note: RetryNote) -> None:
+        """Remember why the last attempt failed; a later success leaves it as history."""
+        attributes = {
+            **note.model_dump(mode="json", exclude_none=True),
+            "pk": article_pk(note.article_id),
+            "sk": RETRY_SK,
+        }
+        with aws_errors(f"recording the retry note of {note.article_id}"):
+            self._client.put_item(TableName=self.table_name, Item=serialize_item(attributes))
 
     # ---- writes
 

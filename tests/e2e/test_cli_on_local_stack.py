@@ -139,6 +139,9 @@ def test_a_dead_letter_is_redriven_and_then_succeeds(
     listing = run("dlq")
     assert listing.exit_code == 0, listing.stderr
     assert path in listing.stdout
+    # AND the listing says why it died: the last error recorded before the DLQ took it
+    assert "last error: fetch/http_error" in listing.stdout
+    assert "503" in listing.stdout
     # WHEN the site recovers and the dead letters are redriven
     sample_site.unavailable.discard(path)
     redriven = run("dlq", "--redrive")

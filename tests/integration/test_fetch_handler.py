@@ -179,6 +179,18 @@ def test_transient_error_is_reported_for_retry_then_succeeds(
     # THEN the record is reported for retry and nothing is recorded yet
     assert response == {"batchItemFailures": [{"itemIdentifier": message_id}]}
     assert item(pipeline, article_id_for(canonicalize_url(url))) is None
+    # AND why it failed is noted for `newsflow dlq`, should it end as a dead letter
+    from newsflow.storage import ArticleTable
+
+    note = ArticleTable(pipeline.table, pipeline.dynamodb).get_retry_note(
+        article_id_for(canonicalize_url(url))
+    )
+    assert note is not None
+    assert (note.failure.reason, note.failure.http_status, note.receive_count) == (
+        "http_error",
+        503,
+        1,
+    )
 
     # WHEN the page recovers and SQS redelivers the record
     page_server.add("/busy", make_article_page())
