@@ -45,7 +45,13 @@ from newsflow.storage import (
     day_of_key,
     document_key,
 )
-from newsflow.urls import article_id_for, canonicalize_url, domain_of, fallback_article_id
+from newsflow.urls import (
+    article_id_for,
+    canonicalize_url,
+    domain_of,
+    fallback_article_id,
+    redact_credentials,
+)
 
 if TYPE_CHECKING:
     from newsflow.fetching import FetchedPage
@@ -258,7 +264,7 @@ class FetchStage:
         failure = _failure(error)
         self._table.save_failed(
             article_id=article_id,
-            url=message.url[:MAX_STORED_URL],
+            url=redact_credentials(message.url)[:MAX_STORED_URL],
             canonical_url=canonical_url,
             domain=domain_of(canonical_url) if canonical_url else None,
             failure=failure,

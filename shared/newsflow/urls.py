@@ -99,6 +99,18 @@ def _normalise_host(hostname: str) -> str:
         raise _invalid(f"invalid host name '{hostname}': {exc}") from exc
 
 
+def redact_credentials(url: str) -> str:
+    """``url`` with any ``user:password@`` replaced by ``***@``, safe to store and log."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit((parts.scheme, f"***@{host}", parts.path, parts.query, parts.fragment))
+
+
 def article_id_for(canonical_url: str) -> str:
     """First 32 lowercase hex digits of SHA-256 of the canonical URL."""
     return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:32]

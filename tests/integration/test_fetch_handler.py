@@ -302,3 +302,22 @@ def test_force_refetches_an_already_fetched_url(
     assert stored["title"] == "Second version"
     assert stored["attempts"] == 2
     assert len(pipeline.receive_all(pipeline.enrich_queue_url)) == 1
+
+
+def test_a_refused_url_with_credentials_is_recorded_without_them(
+    pipeline: Any, fetch_handler: ModuleType, sample_event: Any, lambda_context: Any
+) -> None:
+    # GIVEN a URL carrying a password
+    from newsflow.urls import fallback_article_id
+
+    url = "http://admin:hunter2@news.example.com/story"
+    event = rewrite_bodies(sample_event("fetch_single.json"), {0: url})
+
+    # WHEN the handler refuses it
+    assert fetch_handler.lambda_handler(event, lambda_context) == {"batchItemFailures": []}
+
+    # THEN the FAILED item keeps the URL without the secret
+    record = item(pipeline, fallback_article_id(url))
+    assert record is not None
+    assert record["failure"]["reason"] == "invalid_url"
+    assert record["url"] == "http://***@news.example.com/story"

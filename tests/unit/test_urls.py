@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from newsflow.errors import PermanentError, Reason
-from newsflow.urls import article_id_for, canonicalize_url, domain_of, fallback_article_id
+from newsflow.urls import (
+    article_id_for,
+    canonicalize_url,
+    domain_of,
+    fallback_article_id,
+    redact_credentials,
+)
 
 
 @pytest.mark.parametrize(
@@ -97,3 +103,17 @@ def test_fallback_id_is_stable_for_the_same_bad_input() -> None:
     # GIVEN the same junk twice (with surrounding spaces) THEN it maps to one id
     assert fallback_article_id(" not a url ") == fallback_article_id("not a url")
     assert len(fallback_article_id("x")) == 32
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("http://admin:hunter2@example.com/a?b=1", "http://***@example.com/a?b=1"),
+        ("https://token@example.com/", "https://***@example.com/"),
+        ("https://example.com/a@b", "https://example.com/a@b"),
+        ("not a url", "not a url"),
+    ],
+)
+def test_credentials_are_redacted_before_storing(given: str, stored: str) -> None:
+    # GIVEN a URL that may carry credentials WHEN redacted THEN no secret is left in it
+    assert redact_credentials(given) == stored
