@@ -21,6 +21,7 @@ for entities and sentiment alike, to bound memory and time per record.
 
 from __future__ import annotations
 
+import re
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -55,6 +56,7 @@ SPACY_TYPES: dict[str, str] = {
 }
 """spaCy (OntoNotes) labels kept; DATE, TIME, MONEY, PERCENT, QUANTITY, ORDINAL, CARDINAL drop."""
 
+_PARAGRAPH = re.compile(r"[^\n]*\S[^\n]*")
 _NOT_NEEDED_FOR_NER = ["tagger", "parser", "senter", "attribute_ruler", "lemmatizer"]
 
 
@@ -104,16 +106,25 @@ class LocalEnricher:
         if detected is not None and detected not in SUPPORTED_LANGUAGES:
             return unsupported(self.backend, self.model)
 
-        doc = self._nlp(analysed_part(text, self.max_chars))
-        mentions = [
-            RawMention(ent.start_char, ent.end_char, SPACY_TYPES[ent.label_])
-            for ent in doc.ents
-            if ent.label_ in SPACY_TYPES
-        ]
+        analysed = analysed_part(text, self.max_chars)
+        # One doc per line (paragraph): an entity never spans a line break, where the model
+        # would otherwise run a headline without a full stop into the next paragraph's name.
+        paragraphs = [(m.start(), m.end()) for m in _PARAGRAPH.finditer(analysed)]
+        docs = self._nlp.pipe(analysed[start:end] for start, end in paragraphs)
+        mentions: list[RawMention] = []
+        sentences: list[tuple[int, int]] = []
+        for (offset, _), doc in zip(paragraphs, docs, strict=True):
+            mentions.extend(
+                RawMention(offset + ent.start_char, offset + ent.end_char, SPACY_TYPES[ent.label_])
+                for ent in doc.ents
+                if ent.label_ in SPACY_TYPES
+            )
+            sentences.extend(
+                (offset + sentence.start_char, offset + sentence.end_char) for sentence in doc.sents
+            )
         polarity_scores = self._vader.polarity_scores
         segments = []
-        for sentence in doc.sents:
-            start, end = sentence.start_char, sentence.end_char
+        for start, end in sentences:
             # The sentencizer ignores line breaks: headlines and list items without end
             # punctuation would merge into one long "sentence"; score them line by line.
             if end - start <= MAX_SENTIMENT_CHARS and "\n" not in text[start:end]:

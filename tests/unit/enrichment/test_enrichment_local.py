@@ -176,3 +176,20 @@ def test_long_text_is_capped_at_a_word_boundary() -> None:
 def test_short_text_is_analysed_whole() -> None:
     # GIVEN a text below the cap / WHEN the analysed part is taken / THEN it is the whole text
     assert analysed_part("Short text.", max_chars=100) == "Short text."
+
+
+def test_no_entity_spans_a_line_break(local_enricher: Enricher) -> None:
+    # GIVEN a headline without a full stop, then a paragraph that opens with a name
+    text = (
+        "Bristol approves solar ferry trial on the Avon\n"
+        "Bristol City Council said on Tuesday that the ferry would run for a year. "
+        "Helen Marsh, the mayor, was delighted.\n\n"
+        "Daniel Okoro of Kernow Marine said the boats were built in Falmouth."
+    )
+    # WHEN enriched
+    result = local_enricher.enrich(text, "en")
+    # THEN no mention runs from one line into the next, and the council is found whole
+    mentions = [text[m.start : m.end] for e in result.entities for m in e.mentions]
+    assert mentions
+    assert all("\n" not in mention for mention in mentions)
+    assert "Bristol City Council" in {e.text for e in result.entities}
