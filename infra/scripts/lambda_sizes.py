@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from newsflow_cli.sam_template import TemplateError, load_template
 
 MB = 1024 * 1024
 LAMBDA_UNZIPPED_LIMIT_MB = 250
@@ -25,24 +25,6 @@ LAMBDA_UNZIPPED_LIMIT_MB = 250
 
 class BuildError(Exception):
     """The build directory does not hold a readable built template."""
-
-
-class _TemplateLoader(yaml.SafeLoader):
-    """Safe loader that keeps CloudFormation short tags (``!Ref X`` -> ``{"Ref": "X"}``)."""
-
-
-def _tag(loader: _TemplateLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
-
-
-_TemplateLoader.add_multi_constructor("!", _tag)
 
 
 @dataclass
@@ -64,9 +46,9 @@ def tree_bytes(root: Path) -> int:
 def measure(build_dir: Path) -> list[FunctionSize]:
     template_path = build_dir / "template.yaml"
     try:
-        template = yaml.load(template_path.read_text(encoding="utf-8"), Loader=_TemplateLoader)  # noqa: S506
-    except (OSError, yaml.YAMLError) as exc:
-        raise BuildError(f"cannot read {template_path} (run `make build` first): {exc}") from exc
+        template = load_template(template_path)
+    except TemplateError as exc:
+        raise BuildError(f"{exc} (run `make build` first)") from exc
     resources: dict[str, Any] = template.get("Resources") or {}
     global_layers = ((template.get("Globals") or {}).get("Function") or {}).get("Layers") or []
     layer_dirs = {
