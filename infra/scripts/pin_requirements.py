@@ -1,8 +1,11 @@
 """Pin the Lambda runtime dependencies from pyproject.toml into the files `sam build` installs.
 
-pyproject.toml is the single source: ``[project].dependencies`` holds the version ranges and
-``[tool.newsflow.lambda]`` says where each dependency ships (``layer``, ``fetch``, ``enrich``) or
-that it is only used locally (``local``). This script resolves all shipped groups together for
+pyproject.toml is the single source: ``[project].dependencies`` and the extras
+(``[project.optional-dependencies]``, e.g. ``nlp`` for the enrich function's spaCy) hold the
+version ranges, and ``[tool.newsflow.lambda]`` says where each dependency ships (``layer``,
+``fetch``, ``enrich``) or that it is only used locally (``local``). Every entry of
+``[project].dependencies`` must be in a group; an extra's entry only when a function ships it
+(test tools and the local stack stay out). This script resolves all shipped groups together for
 the Lambda platform (python3.12, manylinux x86_64), so a package has one version everywhere, then
 writes one hashed requirements file per group:
 
@@ -30,6 +33,7 @@ import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -63,8 +67,9 @@ class Pin:
 def load_groups(root: Path) -> dict[str, list[Requirement]]:
     """The dependencies of each group, with their ranges from ``[project].dependencies``."""
     data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
-    requirements = [Requirement(line) for line in data["project"]["dependencies"]]
-    by_name = {canonicalize_name(req.name): req for req in requirements}
+    project = data["project"]
+    required = {canonicalize_name(Requirement(line).name) for line in project["dependencies"]}
+    by_name = _requirements_by_name(project)
     table = data.get("tool", {}).get("newsflow", {}).get("lambda")
     if not isinstance(table, dict):
         raise PinError("pyproject.toml has no [tool.newsflow.lambda] table")
@@ -80,19 +85,39 @@ def load_groups(root: Path) -> dict[str, list[Requirement]]:
             if name not in by_name:
                 raise PinError(
                     f"[tool.newsflow.lambda].{group} names {raw_name!r}, "
-                    "which is not in [project].dependencies"
+                    "which is not in [project].dependencies nor in an extra"
                 )
             if name in placed:
                 raise PinError(f"{raw_name!r} is in both {placed[name]!r} and {group!r}")
             placed[name] = group
             groups[group].append(by_name[name])
-    unplaced = sorted(set(by_name) - set(placed))
+    unplaced = sorted(required - set(placed))
     if unplaced:
         raise PinError(
             "every dependency must say where it ships; add these to a group of "
             f"[tool.newsflow.lambda] (layer, fetch, enrich or local): {unplaced}"
         )
     return groups
+
+
+def _requirements_by_name(project: dict[str, Any]) -> dict[str, Requirement]:
+    """Each dependency by name, from ``dependencies`` and every extra; one range per name."""
+    lines: list[tuple[str, str]] = [("dependencies", line) for line in project["dependencies"]]
+    for extra, extra_lines in project.get("optional-dependencies", {}).items():
+        lines += [(f"optional-dependencies.{extra}", line) for line in extra_lines]
+    by_name: dict[str, Requirement] = {}
+    where: dict[str, str] = {}
+    for origin, line in lines:
+        req = Requirement(line)
+        name = canonicalize_name(req.name)
+        if name in by_name and by_name[name].specifier != req.specifier:
+            raise PinError(
+                f"{req.name!r} has two ranges: {by_name[name]} in {where[name]} "
+                f"and {req} in {origin}; keep one"
+            )
+        by_name.setdefault(name, req)
+        where.setdefault(name, origin)
+    return by_name
 
 
 def inputs_digest(groups: dict[str, list[Requirement]]) -> str:

@@ -130,3 +130,25 @@ def test_an_unreadable_pin_is_an_error_not_a_crash(project_copy: Path) -> None:
     assert result.returncode == 2
     assert "cannot read pin" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_shipped_dependency_may_come_from_an_extra(project_copy: Path) -> None:
+    # GIVEN spaCy, shipped by the enrich function, declared in the `nlp` extra, its range changed
+    text = (project_copy / "pyproject.toml").read_text(encoding="utf-8")
+    extras = text[text.index("[project.optional-dependencies]") :]
+    assert '"spacy>=3.8,<3.9"' in extras
+    _replace(project_copy / "pyproject.toml", '"spacy>=3.8,<3.9"', '"spacy>=3.8.1,<3.9"')
+    # WHEN verified
+    result = _verify(project_copy)
+    # THEN the range is read from the extra: the enrich pins are stale
+    assert result.returncode == 1
+    assert "functions/enrich/requirements.txt is stale" in result.stderr
+
+
+def test_one_package_with_two_ranges_is_refused(project_copy: Path) -> None:
+    # GIVEN a dev extra that repeats a runtime dependency with another range
+    _replace(project_copy / "pyproject.toml", '"pytest>=8",', '"pytest>=8",\n    "pydantic>=2",')
+    # WHEN verified THEN the script says which range to keep instead of picking one
+    result = _verify(project_copy)
+    assert result.returncode == 2
+    assert "'pydantic' has two ranges" in result.stderr
