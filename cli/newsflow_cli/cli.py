@@ -31,6 +31,7 @@ from newsflow.errors import PipelineError
 from newsflow.models import ArticleStatus, as_dict
 from newsflow_cli import dead_letters, intake
 from newsflow_cli.demo import DEAD_LETTER, DemoResult, records_json, run_demo
+from newsflow_cli.extras import missing_extra_message
 from newsflow_cli.local_stack import LocalStack, LocalStackError
 from newsflow_cli.page_server import PageServer
 from newsflow_cli.poller import BatchOutcome
@@ -109,6 +110,10 @@ def one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
         except OSError as exc:
             where = f" {exc.filename}" if exc.filename else ""
             message = f"{exc.strerror or exc}{where}"
+        except ModuleNotFoundError as exc:  # an extra (local, nlp) that is not installed
+            message = missing_extra_message(exc) or ""
+            if not message:
+                raise
         typer.echo(f"error: {message}", err=True)
         raise typer.Exit(1)
 
