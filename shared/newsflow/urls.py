@@ -1,22 +1,49 @@
-"""URL canonicalisation and article identity.
+"""The one URL rule: which URLs are acceptable by their form, their canonical form, their identity.
 
-One article per canonical URL: scheme and host lower-cased (host IDNA-encoded), default port,
-fragment and tracking parameters dropped, everything else (path, remaining query in its order)
-kept. ``article_id`` is the first 32 hex digits of the SHA-256 of that canonical URL, so
-re-deliveries and different spellings of the same URL land on the same article.
+:func:`parse_url` is the single judge of a URL's *form*. Intake (``newsflow push``,
+``newsflow demo --urls``, the fetch stage reading an IngestQueue message) and the fetcher (every
+hop, redirects included) all go through it, so a URL the fetcher would refuse by its spelling is
+refused at intake already - stage ``intake``, reason ``invalid_url`` - and never queued. Refused
+by form: schemes other than http and https, a missing host, credentials (``user:pw@``),
+whitespace and control characters, more than :data:`MAX_URL_LENGTH` characters, an invalid or
+out-of-range port, IPv6 zone identifiers (``[fe80::1%25eth0]``), host names with characters a
+DNS name cannot hold or that IDNA cannot encode, and numeric hosts other than a dotted quad
+(``http://2130706433/``, ``http://0x7f.1/`` and ``http://0177.0.0.1/`` all mean 127.0.0.1 to
+``inet_aton``, which the system resolver uses).
+
+Not decided here: *where* a URL leads. Private, loopback and other non-public addresses (IP
+literals or DNS answers) are the fetcher's address policy (``newsflow.fetching.addresses``).
+A valid but non-default port is also a deployment decision - ``ALLOWED_PORTS``, and the loopback
+exemption that lets local runs reach the sample page server on any port - so the fetcher refuses
+it at fetch time as ``blocked_url``, not here.
+
+Canonical form - one article per canonical URL: scheme and host lower-cased (host IDNA-encoded,
+IPv6 literals in their compressed form), default port dropped, fragment and tracking parameters
+dropped, the remaining query kept in its order; and RFC 3986 section 6.2.2 normalisation:
+percent-encodings upper-cased (path and query), percent-encoded unreserved characters decoded
+and dot segments removed (path). ``article_id`` is the first 32 hex digits of the SHA-256 of
+that canonical URL, so re-deliveries and different spellings of the same URL land on the same
+article.
+
+The generic normalisation is done here with the standard library rather than a normaliser
+package: those add a default scheme (we refuse scheme-less input), collapse repeated slashes
+and decode/re-encode query values (``%2B`` and ``+``, ``%3D`` and ``=`` mean different things
+to a server), and percent-encode non-ASCII paths (which would change every such article's id).
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
+from dataclasses import dataclass
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from newsflow.errors import PermanentError, Reason, Stage
 
 MAX_URL_LENGTH = 2048
-ALLOWED_SCHEMES = frozenset({"http", "https"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
+ALLOWED_SCHEMES = frozenset(DEFAULT_PORTS)
 
 # Exact parameter names that only track the reader, never select content.
 TRACKING_PARAMS = frozenset(
@@ -29,29 +56,66 @@ TRACKING_PARAMS = frozenset(
 )  # fmt: skip
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "at_")
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
 _CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
+_HOST_NAME = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
+_NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
+_PERCENT_ENCODED = re.compile(r"%([0-9a-fA-F]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+@dataclass(frozen=True)
+class WebUrl:
+    """An http(s) URL whose form the fetcher accepts, split into what its users need.
+
+    ``path`` and ``query`` are kept as given (the fetcher requests exactly those);
+    :meth:`canonical` is the normalised spelling that identifies the article.
+    """
+
+    text: str  # the URL as given, without surrounding whitespace
+    scheme: str  # "http" or "https"
+    host: str  # lower-case ASCII (IDNA) host name, or an IP literal without brackets
+    port: int  # the explicit port, else the scheme's default
+    ip: IPAddress | None  # set when the host is an IP literal
+    path: str  # as given; may be empty
+    query: str  # as given, without the "?"
+
+    @property
+    def has_default_port(self) -> bool:
+        return self.port == DEFAULT_PORTS[self.scheme]
+
+    @property
+    def authority(self) -> str:
+        """Host (bracketed if IPv6) and the port when it is not the default: the Host header."""
+        bracketed = f"[{self.host}]" if ":" in self.host else self.host
+        return bracketed if self.has_default_port else f"{bracketed}:{self.port}"
+
+    def canonical(self) -> str:
+        """The canonical spelling (see the module docstring): the input of ``article_id_for``."""
+        path = _remove_dot_segments(_normalise_percent(self.path or "/", decode_unreserved=True))
+        kept = [
+            _normalise_percent(field, decode_unreserved=False)
+            for field in self.query.split("&")
+            if field and not is_tracking_param(unquote_plus(field.split("=", 1)[0]))
+        ]
+        return urlunsplit((self.scheme, self.authority, path, "&".join(kept), ""))
 
 
 def _invalid(detail: str) -> PermanentError:
     return PermanentError(Reason.INVALID_URL, detail, stage=Stage.INTAKE)
 
 
-def is_tracking_param(name: str) -> bool:
-    lowered = name.lower()
-    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+def parse_url(text: str) -> WebUrl:
+    """``text`` as a :class:`WebUrl`, or ``PermanentError(invalid_url, stage=intake)`` saying why.
 
-
-def canonicalize_url(url: str) -> str:
-    """Return the canonical form of ``url`` or raise ``PermanentError(invalid_url)``.
-
-    Refuses what the fetcher must never see: other schemes, missing hosts, credentials in the
-    URL, whitespace or control characters, absurd lengths.
+    The fetcher calls this for every hop and re-labels a refusal with its own stage.
     """
-    candidate = url.strip()
+    candidate = text.strip()
     if not candidate:
         raise _invalid("empty URL")
     if len(candidate) > MAX_URL_LENGTH:
-        raise _invalid(f"URL longer than {MAX_URL_LENGTH} characters")
+        raise _invalid(f"URL longer than {MAX_URL_LENGTH:,} characters")
     if _CONTROL_OR_SPACE.search(candidate):
         raise _invalid("URL contains whitespace or control characters")
     try:
@@ -65,38 +129,106 @@ def canonicalize_url(url: str) -> str:
         raise _invalid(f"scheme '{scheme}' is not allowed (only http and https)")
     if "@" in parts.netloc:
         raise _invalid("URLs with credentials (user:password@host) are not accepted")
-    try:
-        hostname = parts.hostname
-        port = parts.port
-    except ValueError as exc:
-        raise _invalid(f"invalid host or port: {exc}") from exc
-    if not hostname:
+    raw_host = parts.hostname
+    if not raw_host:
         raise _invalid("URL has no host")
-    host = _normalise_host(hostname)
-    netloc = f"[{host}]" if ":" in host else host
-    if port is not None and port != DEFAULT_PORTS[scheme]:
-        netloc = f"{netloc}:{port}"
-    path = parts.path or "/"
-    # Filter the raw query so the remaining parameters keep their exact spelling and order.
-    kept = [
-        field
-        for field in parts.query.split("&")
-        if field and not is_tracking_param(unquote_plus(field.split("=", 1)[0]))
-    ]
-    query = "&".join(kept)
-    return urlunsplit((scheme, netloc, path, query, ""))
+    host, ip = _parse_host(raw_host)
+    return WebUrl(
+        text=candidate,
+        scheme=scheme,
+        host=host,
+        port=_parse_port(parts.netloc, scheme),
+        ip=ip,
+        path=parts.path,
+        query=parts.query,
+    )
 
 
-def _normalise_host(hostname: str) -> str:
-    host = hostname.lower().rstrip(".")
+def _parse_port(netloc: str, scheme: str) -> int:
+    # After the host: "]:8080" for an IPv6 literal, ":8080" otherwise; "host:" means no port.
+    after_host = netloc.rsplit("]", 1)[-1]
+    raw = after_host.partition(":")[2]
+    if not raw:
+        return DEFAULT_PORTS[scheme]
+    if not (raw.isascii() and raw.isdigit()):
+        raise _invalid(f"invalid port '{raw}' (expected a number from 1 to 65535)")
+    port = int(raw)
+    if not 1 <= port <= 65535:
+        raise _invalid(f"port {port} is out of range (1-65535)")
+    return port
+
+
+def _parse_host(raw_host: str) -> tuple[str, IPAddress | None]:
+    host = raw_host.lower().rstrip(".")
     if not host:
         raise _invalid("URL has no host")
-    if ":" in host:  # IPv6 literal, already without brackets
-        return host
+    if ":" in host:  # an IPv6 literal (urlsplit has removed the brackets)
+        if "%" in host:
+            raise _invalid(f"IPv6 zone identifiers are not accepted ('{raw_host}')")
+        try:
+            ip6 = ipaddress.IPv6Address(host)
+        except ValueError:
+            raise _invalid(f"invalid IPv6 address '{raw_host}'") from None
+        return str(ip6), ip6
     try:
-        return host.encode("idna").decode("ascii")
+        host = host.encode("idna").decode("ascii")
     except UnicodeError as exc:
-        raise _invalid(f"invalid host name '{hostname}': {exc}") from exc
+        raise _invalid(f"invalid host name '{raw_host}': {exc}") from exc
+    if not _HOST_NAME.match(host):
+        raise _invalid(f"invalid host name '{raw_host}'")
+    # Like browsers, read a host whose last label is a number as an IPv4 address - and accept
+    # only the dotted-quad spelling.
+    if _NUMERIC_LABEL.match(host.rsplit(".", 1)[-1]):
+        try:
+            ip4 = ipaddress.IPv4Address(host)
+        except ValueError:
+            raise _invalid(
+                f"host '{raw_host}' is an unusual spelling of an IP address"
+                " (only the dotted form such as 93.184.216.34 is accepted)"
+            ) from None
+        return str(ip4), ip4
+    return host, None
+
+
+def _normalise_percent(text: str, *, decode_unreserved: bool) -> str:
+    """Percent-encodings in upper case; unreserved characters decoded if asked (RFC 3986 6.2.2)."""
+
+    def fix(match: re.Match[str]) -> str:
+        char = chr(int(match.group(1), 16))
+        if decode_unreserved and char in _UNRESERVED:
+            return char
+        return "%" + match.group(1).upper()
+
+    return _PERCENT_ENCODED.sub(fix, text)
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 section 5.2.4 for an absolute path: ``/a/./b/../c`` -> ``/a/c``."""
+    output: list[str] = []
+    segments = path.split("/")[1:]
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment == ".":
+            if last:
+                output.append("")
+        elif segment == "..":
+            if output:
+                output.pop()
+            if last:
+                output.append("")
+        else:
+            output.append(segment)
+    return "/" + "/".join(output)
+
+
+def canonicalize_url(url: str) -> str:
+    """The canonical form of ``url``, or ``PermanentError(invalid_url)`` (see :func:`parse_url`)."""
+    return parse_url(url).canonical()
+
+
+def is_tracking_param(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
 
 
 def redact_credentials(url: str) -> str:

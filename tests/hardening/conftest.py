@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import pytest
 
-from newsflow import fetching
+from newsflow.fetching import addresses
 from newsflow_cli.poller import Poller
 from newsflow_cli.stacks import StackDescription
 
@@ -35,7 +35,7 @@ from .support import (
 def fake_dns(monkeypatch: pytest.MonkeyPatch) -> FakeDns:
     """Installed before any handler builds its fetcher (the fetcher reads it at construction)."""
     dns = FakeDns()
-    monkeypatch.setattr(fetching, "system_resolver", dns.resolve)
+    monkeypatch.setattr(addresses, "system_resolver", dns.resolve)
     return dns
 
 

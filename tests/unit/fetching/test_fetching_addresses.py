@@ -208,11 +208,13 @@ def test_the_system_resolver_would_read_unusual_spellings_as_loopback(spelling: 
         ("gopher://example.test/", "scheme 'gopher'"),
         ("http://user:secret@example.test/", "credentials"),
         ("http://user@example.test/", "credentials"),
-        ("//example.test/", "without a scheme"),
+        ("//example.test/", "no scheme"),
         ("http:///nohost", "no host"),
         ("http://exa mple.test/", "whitespace"),
         ("http://example.test:99999/", "out of range"),
         ("http://%31%32%37.0.0.1/", "invalid host name"),
+        ("http://[fe80::1%25eth0]/", "zone identifiers"),
+        ("http://example.test:0/", "out of range"),
     ],
 )
 def test_malformed_urls_are_invalid(url: str, words: str, fake_dns) -> None:
@@ -220,8 +222,9 @@ def test_malformed_urls_are_invalid(url: str, words: str, fake_dns) -> None:
     fetcher = SafeFetcher(_policy(), resolver=fake_dns)
     with pytest.raises(PermanentError) as caught:
         fetcher.fetch(url)
-    # THEN it is an invalid URL with a readable reason, and nothing was resolved
+    # THEN it is an invalid URL of the fetch stage with a readable reason, nothing resolved
     assert caught.value.reason is Reason.INVALID_URL
+    assert caught.value.stage is Stage.FETCH
     assert words in caught.value.detail
     assert fake_dns.calls == []
 
