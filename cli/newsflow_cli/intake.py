@@ -1,7 +1,8 @@
 """Turning user input into IngestQueue messages, and finding articles again by URL or id.
 
-A line that is not a URL at all (per ``newsflow.urls.canonicalize_url``) never reaches the
-queue: it is reported as rejected at intake, with the same reason the pipeline would record.
+A line that is not a usable URL by its form (per ``newsflow.urls.parse_url``, the rule the
+fetcher applies too) never reaches the queue: it is reported as rejected at intake, with the same
+reason and detail the pipeline would record for it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from newsflow.errors import PermanentError
-from newsflow.urls import article_id_for, canonicalize_url, fallback_article_id
+from newsflow.urls import article_id_for, fallback_article_id, parse_url
 
 _ARTICLE_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -39,8 +40,9 @@ def read_lines(lines: Iterable[str]) -> list[str]:
 
 
 def check_line(line: str) -> IntakeLine:
+    """Judge one line by the URL rule; a refusal keeps an identity so it can be reported."""
     try:
-        canonical = canonicalize_url(line)
+        canonical = parse_url(line).canonical()
     except PermanentError as error:
         return IntakeLine(
             line=line,
@@ -77,4 +79,4 @@ def article_id_of(reference: str) -> str:
     text = reference.strip()
     if _ARTICLE_ID.match(text):
         return text
-    return article_id_for(canonicalize_url(text))
+    return article_id_for(parse_url(text).canonical())

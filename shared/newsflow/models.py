@@ -15,8 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from newsflow.errors import PermanentError, Reason, Stage
 
-MAX_URL_LENGTH = 2048
-
 
 class ArticleStatus(StrEnum):
     FETCHED = "FETCHED"
@@ -36,6 +34,9 @@ class IngestMessage(_Model):
 
     model_config = ConfigDict(extra="forbid")
 
+    # Any non-empty text: whether it is a usable URL is ``newsflow.urls.parse_url``'s call, made
+    # by the fetch stage, so an unusable URL ends as a FAILED article (stage intake, reason
+    # invalid_url) with the same detail ``newsflow push`` prints, not as a rejected message.
     url: Annotated[
         str, Field(min_length=1, description="The article URL as given by the producer.")
     ]

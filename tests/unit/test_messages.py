@@ -8,6 +8,7 @@ import pytest
 
 from newsflow.errors import PermanentError, Reason, Stage
 from newsflow.models import EnrichMessage, parse_ingest_body
+from newsflow.urls import parse_url
 
 
 def test_bare_url_body() -> None:
@@ -38,6 +39,28 @@ def test_json_string_body_is_a_url() -> None:
 def test_prose_is_kept_as_a_url_for_the_url_rules_to_refuse() -> None:
     # GIVEN a body of prose WHEN parsed THEN it is a message whose url the URL rules will refuse
     assert parse_ingest_body("please fetch the news").url == "please fetch the news"
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ("http://2130706433/", "unusual spelling"),
+        ('{"url": "http://0x7f.1/"}', "unusual spelling"),
+        ('"http://[fe80::1%25eth0]/"', "zone identifiers"),
+        ("http://user:pw@example.com/", "credentials"),
+        ('{"url": "http://example.com:99999/", "source": "feed"}', "out of range"),
+    ],
+)
+def test_a_url_the_fetcher_would_refuse_is_refused_at_intake(body: str, says: str) -> None:
+    # GIVEN a well-formed message whose URL the fetcher would refuse by its form
+    message = parse_ingest_body(body)
+    # WHEN the URL rule judges it (as the fetch stage does before any fetch)
+    with pytest.raises(PermanentError) as caught:
+        parse_url(message.url)
+    # THEN it is an intake failure (a FAILED article, not a rejected message), saying why
+    assert caught.value.reason is Reason.INVALID_URL
+    assert caught.value.stage is Stage.INTAKE
+    assert says in caught.value.detail
 
 
 @pytest.mark.parametrize(

@@ -88,3 +88,33 @@ def test_urls_find_the_article_of_their_canonical_form(reference: str) -> None:
 def test_an_article_id_is_taken_as_it_is() -> None:
     # GIVEN a 32-hex-digit id / WHEN looked up / THEN it is unchanged
     assert article_id_of("0123456789abcdef0123456789abcdef") == "0123456789abcdef0123456789abcdef"
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ("http://2130706433/", "unusual spelling"),
+        ("http://0x7f.1/", "unusual spelling"),
+        ("http://[fe80::1%25eth0]/", "zone identifiers"),
+        ("http://user:pw@example.com/", "credentials"),
+        ("http://example.com:99999/", "out of range"),
+    ],
+)
+def test_urls_the_fetcher_would_refuse_never_reach_the_queue(line: str, says: str) -> None:
+    # GIVEN a URL the fetcher would refuse by its form alone
+    sqs = FakeSqs()
+    # WHEN it is pushed
+    [checked] = push(sqs, "q", [line])
+    # THEN nothing is queued and it is rejected as invalid_url, saying why
+    assert sqs.sent == []
+    assert (checked.accepted, checked.reason) == (False, "invalid_url")
+    assert checked.detail is not None and says in checked.detail
+
+
+def test_respellings_of_a_url_are_one_article_at_intake() -> None:
+    # GIVEN two spellings differing in percent-case, escaped unreserved characters and dots
+    first = check_line("https://news.example/a/%7Eed/story")
+    second = check_line("https://news.example/a/./b/../%7eed/st%6Fry")
+    # THEN both are accepted as the same canonical URL and article
+    assert first.canonical_url == second.canonical_url == "https://news.example/a/~ed/story"
+    assert first.article_id == second.article_id
