@@ -281,14 +281,18 @@ def test_comprehend_is_granted_only_when_it_is_the_enrich_backend(
 
 
 def test_only_the_fetch_role_may_feed_the_enrich_queue(translated: Template) -> None:
-    # GIVEN the statements that send to a queue
-    senders = {
-        owner
-        for owner, statement, _ in _statements(translated)
-        if "sqs:SendMessage" in _as_list(statement["Action"])
+    # GIVEN the statements that send to a queue, by the queue they send to
+    senders: dict[str, set[str]] = {}
+    for owner, statement, _ in _statements(translated):
+        if "sqs:SendMessage" in _as_list(statement["Action"]):
+            for queue in referenced_ids(statement["Resource"]):
+                senders.setdefault(queue, set()).add(owner)
+    # THEN the fetch stage is the only producer of the enrich queue inside the stack, and the
+    # ingest queue is fed only by whoever is given the producers' policy
+    assert senders == {
+        "EnrichQueue": {"FetchFunctionRole"},
+        "IngestQueue": {"IngestProducerPolicy"},
     }
-    # THEN the fetch stage is the only producer inside the stack
-    assert senders == {"FetchFunctionRole"}
 
 
 # ------------------------------------------------------------------ data at rest
@@ -492,6 +496,34 @@ def test_outputs_and_environment_names_stay_stable(sam_template: Template) -> No
     assert {"ENRICH_QUEUE_URL", "USER_AGENT", "POWERTOOLS_SERVICE_NAME"} <= set(fetch_env)
     assert {"ENRICH_BACKEND", "POWERTOOLS_SERVICE_NAME"} <= set(enrich_env)
     assert "NEWSFLOW_ALLOW_LOOPBACK" not in {*env, *fetch_env, *enrich_env}
+
+
+def test_producers_get_the_queue_arn_and_a_policy_to_send_to_it(sam_template: Template) -> None:
+    # GIVEN the Outputs a producer (another stack, account or team) reads
+    outputs = sam_template["Outputs"]
+    # THEN the ingest queue's ARN and a managed policy for producers are exported
+    assert outputs["IngestQueueArn"]["Value"] == {"Fn::GetAtt": ["IngestQueue", "Arn"]}
+    (policy_id,) = referenced_ids(outputs["IngestProducerPolicyArn"]["Value"])
+    for key in ("IngestQueueUrl", "IngestQueueArn", "IngestProducerPolicyArn"):
+        assert outputs[key]["Export"]["Name"] == {"Fn::Sub": f"${{AWS::StackName}}-{key}"}
+    policy = sam_template["Resources"][policy_id]
+    assert policy["Type"] == "AWS::IAM::ManagedPolicy"
+    # AND the policy allows sending to the ingest queue and nothing else
+    statements = _as_list(policy["Properties"]["PolicyDocument"]["Statement"])
+    assert [(s["Effect"], _as_list(s["Action"])) for s in statements] == [
+        ("Allow", ["sqs:SendMessage"])
+    ]
+    assert referenced_ids(statements[0]["Resource"]) == {"IngestQueue"}
+
+
+def test_the_producer_policy_needs_no_kms_grant_while_queues_use_sqs_managed_keys(
+    sam_template: Template,
+) -> None:
+    # GIVEN the ingest queue's encryption
+    queue = sam_template["Resources"]["IngestQueue"]["Properties"]
+    # THEN it is SQS-managed: a customer key would need kms:GenerateDataKey/Decrypt for producers
+    assert queue.get("SqsManagedSseEnabled") is True
+    assert "KmsMasterKeyId" not in queue
 
 
 # ------------------------------------------------------------------ dashboard
