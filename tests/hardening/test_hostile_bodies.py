@@ -46,6 +46,7 @@ class Case:
     reason: str
     says: str  # a fragment of the readable detail
     rejected: bool = False  # no URL at all: stored under rejected/, no article item
+    stage: str | None = None  # the failure's stage, where the case is about which one
 
 
 def _chain_to_metadata(site: Site) -> str:
@@ -123,16 +124,44 @@ NOT_A_URL = [
         "invalid_url",
         "credentials",
     ),
+    Case(
+        "IPv6 zone id",
+        lambda s: "http://[fe80::1%25eth0]/",
+        "invalid_url",
+        "zone identifiers",
+        stage="intake",
+    ),
 ]
 
-# A URL the fetcher must refuse before connecting anywhere.
+# A URL the fetcher must refuse before connecting anywhere: by its form already at intake (the
+# same rule), by the address or port policy at fetch.
 FORBIDDEN_TARGETS = [
-    Case("file scheme", lambda s: "file:///etc/passwd", "invalid_url", "'file'"),
-    Case("port out of range", lambda s: "http://news.example:99999/", "invalid_url", "port"),
-    Case("odd port", _odd_port, "blocked_url", "port 22"),
-    Case("decimal IP", lambda s: "http://2130706433/", "invalid_url", "unusual spelling"),
-    Case("octal IP", lambda s: "http://0177.0.0.1/", "invalid_url", "unusual spelling"),
-    Case("hex IP", lambda s: "http://0x7f.0.0.1/", "invalid_url", "unusual spelling"),
+    Case("file scheme", lambda s: "file:///etc/passwd", "invalid_url", "'file'", stage="intake"),
+    Case(
+        "port out of range",
+        lambda s: "http://news.example:99999/",
+        "invalid_url",
+        "port",
+        stage="intake",
+    ),
+    Case("odd port", _odd_port, "blocked_url", "port 22", stage="fetch"),
+    Case(
+        "decimal IP",
+        lambda s: "http://2130706433/",
+        "invalid_url",
+        "unusual spelling",
+        stage="intake",
+    ),
+    Case(
+        "octal IP",
+        lambda s: "http://0177.0.0.1/",
+        "invalid_url",
+        "unusual spelling",
+        stage="intake",
+    ),
+    Case(
+        "hex IP", lambda s: "http://0x7f.0.0.1/", "invalid_url", "unusual spelling", stage="intake"
+    ),
     Case(
         "metadata service",
         lambda s: "http://169.254.169.254/latest/meta-data/",
@@ -162,6 +191,7 @@ LEADS_ASTRAY = [
         lambda s: s.redirect("/go-file", "file:///etc/passwd"),
         "invalid_url",
         "'file'",
+        stage="fetch",
     ),
     Case(
         "endless redirects",
@@ -215,12 +245,14 @@ class Outcome:
     rejected: bool
     reason: str
     detail: str
+    stage: str | None = None
 
     def matches(self, case: Case) -> bool:
         return (
             self.rejected == case.rejected
             and self.reason == case.reason
             and case.says in self.detail
+            and (case.stage is None or case.stage == self.stage)
         )
 
 
@@ -233,7 +265,8 @@ def outcome_of(pipeline: Any, record: dict[str, Any], rejected: dict[str, Any]) 
     item = ArticleTable(pipeline.table, pipeline.dynamodb).get(expected_article_id(record["body"]))
     if item is None or item.failure is None:
         return Outcome(False, f"no FAILED item ({item.status if item else 'no item'})", "")
-    return Outcome(False, item.failure.reason.value, item.failure.detail)
+    failure = item.failure
+    return Outcome(False, failure.reason.value, failure.detail, failure.stage.value)
 
 
 @pytest.mark.parametrize("cases", GROUPS.values(), ids=GROUPS.keys())
