@@ -57,38 +57,86 @@ class IngestMessage(_Model):
 
 
 def parse_ingest_body(body: str | None) -> IngestMessage:
-    """Read an IngestQueue body: a bare URL, or JSON ``{"url": ..., ...}``.
+    """Read an IngestQueue body: a bare URL, or JSON ``{"url": ...}``, maybe inside an envelope.
 
+    Producers that cannot shape the SQS body themselves wrap it: an SNS subscription with raw
+    message delivery off sends a notification whose ``Message`` is the body; an EventBridge rule
+    sends the event, whose ``detail`` is ``{"url": ...}`` (or the URL). Each envelope is checked
+    with Powertools' model of it, so a half-formed one is rejected with a reason that names it.
     Raises :class:`PermanentError` (``invalid_message``) for a body that holds no URL at all, so a
     bad message is rejected once and never retried.
     """
+    return _parse_ingest_text(body, envelopes=())
+
+
+# EventBridge -> SNS -> SQS is the deepest chain a producer builds; more is a loop or a mistake.
+MAX_ENVELOPES = 2
+
+
+def _parse_ingest_text(body: str | None, *, envelopes: tuple[str, ...]) -> IngestMessage:
     text = (body or "").strip()
     if not text:
-        raise PermanentError(Reason.INVALID_MESSAGE, "empty message body", stage=Stage.INTAKE)
-    if text[0] in '{["':
-        try:
-            payload = json.loads(text)
-        except ValueError as exc:
-            raise PermanentError(
-                Reason.INVALID_MESSAGE, f"body is not valid JSON: {exc}", stage=Stage.INTAKE
-            ) from exc
-        if isinstance(payload, str):
-            payload = {"url": payload}
-        if not isinstance(payload, dict):
-            raise PermanentError(
-                Reason.INVALID_MESSAGE,
-                f"JSON body must be an object with a 'url', got {type(payload).__name__}",
-                stage=Stage.INTAKE,
-            )
-        try:
-            return IngestMessage.model_validate(payload)
-        except ValidationError as exc:
-            raise PermanentError(
-                Reason.INVALID_MESSAGE, _summarise(exc), stage=Stage.INTAKE
-            ) from exc
-    # A bare body is taken as one URL; whether it *is* a usable URL is the URL rules' call,
-    # so prose still becomes a FAILED article item with reason ``invalid_url``.
-    return IngestMessage(url=text)
+        raise _invalid_message("empty message body", envelopes)
+    if text[0] not in '{["':
+        # A bare body is taken as one URL; whether it *is* a usable URL is the URL rules' call,
+        # so prose still becomes a FAILED article item with reason ``invalid_url``.
+        return IngestMessage(url=text)
+    try:
+        payload = json.loads(text)
+    except ValueError as exc:
+        raise _invalid_message(f"body is not valid JSON: {exc}", envelopes) from exc
+    if isinstance(payload, str):
+        payload = {"url": payload}
+    if not isinstance(payload, dict):
+        raise _invalid_message(
+            f"JSON body must be an object with a 'url', got {type(payload).__name__}", envelopes
+        )
+    unwrapped = _unwrap_envelope(payload, envelopes)
+    if unwrapped is not None:
+        return unwrapped
+    try:
+        return IngestMessage.model_validate(payload)
+    except ValidationError as exc:
+        raise _invalid_message(_summarise(exc), envelopes) from exc
+
+
+def _unwrap_envelope(payload: dict[str, Any], envelopes: tuple[str, ...]) -> IngestMessage | None:
+    """The message inside an SNS or EventBridge envelope, or None when ``payload`` is not one."""
+    if payload.get("Type") == "Notification" or {"TopicArn", "Message"} <= payload.keys():
+        kind, inner_key = "an SNS notification", "Message"
+    elif "detail-type" in payload or {"detail", "source"} <= payload.keys():
+        kind, inner_key = "an EventBridge event", "detail"
+    else:
+        return None
+    if len(envelopes) >= MAX_ENVELOPES:
+        raise _invalid_message(f"more than {MAX_ENVELOPES} envelopes", envelopes)
+    # Imported here: the parser's models cost ~0.2 s of cold start, and most bodies are bare.
+    from aws_lambda_powertools.utilities.parser.models import (
+        EventBridgeModel,
+        SnsNotificationModel,
+    )
+
+    inner = payload.get(inner_key)
+    checked = dict(payload)  # the SNS model renames keys of the dict it is given
+    if inner_key == "detail" and isinstance(inner, str):
+        checked["detail"] = {}  # a URL as the detail: the model only knows object details
+    model: type[BaseModel] = SnsNotificationModel if inner_key == "Message" else EventBridgeModel
+    try:
+        model.model_validate(checked)
+    except ValidationError as exc:
+        raise _invalid_message(
+            f"malformed envelope: {_summarise(exc).removeprefix('invalid message: ')}",
+            (*envelopes, kind),
+        ) from exc
+    return _parse_ingest_text(
+        inner if isinstance(inner, str) else json.dumps(inner), envelopes=(*envelopes, kind)
+    )
+
+
+def _invalid_message(detail: str, envelopes: tuple[str, ...]) -> PermanentError:
+    """``invalid_message`` at intake; the detail says which envelopes the body was found in."""
+    where = "".join(f" (in {kind})" for kind in reversed(envelopes))
+    return PermanentError(Reason.INVALID_MESSAGE, detail + where, stage=Stage.INTAKE)
 
 
 def _summarise(exc: ValidationError) -> str:
