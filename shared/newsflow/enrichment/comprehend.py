@@ -36,17 +36,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from newsflow import __version__
-from newsflow.enrichment.aggregation import (
-    RawMention,
-    ScoredSegment,
-    aggregate_sentiment,
-    build_entities,
-)
-from newsflow.enrichment.base import require_text, resolve_language, unsupported
+from newsflow.aws_errors import is_retryable_code, network_error, pipeline_error
+from newsflow.enrichment.aggregation import RawMention, ScoredSegment
+from newsflow.enrichment.base import analysis_result, require_text, resolve_language, unsupported
 from newsflow.enrichment.segmentation import Span, pack_chunks, sentence_spans
-from newsflow.errors import PermanentError, PipelineError, Reason, Stage, TransientError
-from newsflow.models import Enrichment, EnrichmentInfo
+from newsflow.errors import PermanentError, Reason, Stage, TransientError
+from newsflow.models import Enrichment
 
 if TYPE_CHECKING:
     from mypy_boto3_comprehend import ComprehendClient
@@ -69,35 +64,6 @@ COMPREHEND_TYPES: dict[str, str] = {
 }
 """Comprehend entity types kept; DATE and QUANTITY are dropped."""
 
-THROTTLING_CODES = frozenset(
-    {
-        "ThrottlingException",
-        "TooManyRequestsException",
-        "Throttling",
-        "ThrottledException",
-        "RequestLimitExceeded",
-        "ProvisionedThroughputExceededException",
-        "LimitExceededException",
-    }
-)
-SERVICE_FAULT_CODES = frozenset(
-    {
-        "InternalServerException",
-        "InternalFailure",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "ResourceUnavailableException",
-    }
-)
-INVALID_INPUT_CODES = frozenset(
-    {
-        "InvalidRequestException",
-        "TextSizeLimitExceededException",
-        "BatchSizeLimitExceededException",
-        "ValidationException",
-        "SerializationException",
-    }
-)
 _OFFSET_SEARCH_WINDOW = 64
 
 
@@ -156,16 +122,7 @@ class ComprehendEnricher:
             for (start, end), result in zip(sentiment_chunks, sentiment_results, strict=True)
             if result is not None
         ]
-        return Enrichment(
-            entities=build_entities(text, mentions, segments),
-            sentiment=aggregate_sentiment(segments),
-            enrichment=EnrichmentInfo(
-                backend=self.backend,
-                model=self.model,
-                version=__version__,
-                language_supported=True,
-            ),
-        )
+        return analysis_result(self.backend, self.model, text, mentions, segments)
 
     def _batched(
         self,
@@ -182,11 +139,9 @@ class ComprehendEnricher:
             try:
                 response = call(batch)
             except ClientError as exc:
-                raise classify_client_error(exc, operation) from exc
+                raise pipeline_error(exc, operation, stage=Stage.ENRICH) from exc
             except BotoCoreError as exc:
-                raise TransientError(
-                    Reason.AWS_ERROR, f"{operation}: {exc}", stage=Stage.ENRICH
-                ) from exc
+                raise network_error(exc, operation, stage=Stage.ENRICH) from exc
             for item in response.get("ResultList", []):
                 results[offset + int(item["Index"])] = item
             for error in response.get("ErrorList", []):
@@ -194,7 +149,7 @@ class ComprehendEnricher:
                 index = offset + int(error.get("Index", 0))
                 message = error.get("ErrorMessage", "")
                 detail = f"{operation} document {index}: {code} {message}".strip()
-                if _is_service_fault(code):
+                if is_retryable_code(code):
                     raise TransientError(Reason.AWS_ERROR, detail, stage=Stage.ENRICH)
                 failures.append(detail)
         if chunks and len(failures) == len(chunks):
@@ -204,39 +159,6 @@ class ComprehendEnricher:
                 stage=Stage.ENRICH,
             )
         return results
-
-
-def classify_client_error(exc: ClientError, operation: str) -> PipelineError:
-    """Map a Comprehend ``ClientError`` onto the pipeline's transient/permanent taxonomy."""
-    error = exc.response.get("Error", {})
-    code = str(error.get("Code", ""))
-    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-    detail = f"{operation}: {code or 'error'} {error.get('Message', '')}".strip()
-    if code in THROTTLING_CODES or status == 429:
-        return TransientError(
-            Reason.THROTTLED, detail, stage=Stage.ENRICH, http_status=status or None
-        )
-    if code in SERVICE_FAULT_CODES or status >= 500:
-        return TransientError(
-            Reason.AWS_ERROR, detail, stage=Stage.ENRICH, http_status=status or None
-        )
-    if code == "UnsupportedLanguageException":
-        return PermanentError(
-            Reason.UNSUPPORTED_LANGUAGE, detail, stage=Stage.ENRICH, http_status=status or None
-        )
-    if code in INVALID_INPUT_CODES:
-        return PermanentError(
-            Reason.INVALID_DOCUMENT, detail, stage=Stage.ENRICH, http_status=status or None
-        )
-    # Access denied, expired credentials, unknown codes: not the article's fault; retry/DLQ.
-    return TransientError(Reason.AWS_ERROR, detail, stage=Stage.ENRICH, http_status=status or None)
-
-
-def _is_service_fault(code: str) -> bool:
-    upper = code.upper()
-    if upper.isdigit():
-        return int(upper) >= 500 or int(upper) == 429
-    return any(word in upper for word in ("INTERNAL", "THROTTL", "UNAVAILABLE", "TOO_MANY"))
 
 
 def _mentions(
