@@ -2,7 +2,7 @@
 
 Every input line ends as exactly one record: ``ENRICHED``, ``FAILED`` (including lines rejected
 at intake, which never reach the queue) or ``DEAD_LETTER`` (still in a DLQ after the queues
-drained; its failure is the last error the poller saw for it).
+drained; its failure is the article's retry note, the answer ``newsflow dlq`` gives too).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 
 from newsflow.errors import Stage
 from newsflow.models import ArticleRecord, ArticleStatus
-from newsflow.storage import ArticleTable
+from newsflow.storage import ArticleQueries
 from newsflow_cli import dead_letters, intake
-from newsflow_cli.poller import BatchOutcome, DrainReport, FailureNote, Poller
+from newsflow_cli.poller import BatchOutcome, DrainReport, Poller
 from newsflow_cli.targets import Target
 
 DEAD_LETTER = "DEAD_LETTER"
@@ -115,10 +115,10 @@ def _stage_of(function: str, target: Target) -> str:
 
 
 def account(
-    target: Target, lines: list[intake.IntakeLine], failures: dict[str, FailureNote]
+    target: Target, lines: list[intake.IntakeLine]
 ) -> tuple[list[DemoRecord], dict[str, int]]:
     """One record per input line, read back from the table and the DLQs."""
-    table = ArticleTable(target.output("ArticlesTableName"), target.client("dynamodb"))
+    table = ArticleQueries(target.output("ArticlesTableName"), target.client("dynamodb"))
     dlq_messages, dlq_counts = _dead_letters(target)
     records = []
     for line in lines:
@@ -134,7 +134,7 @@ def account(
             )
             continue
         assert line.article_id is not None
-        article = table.get(line.article_id)
+        article = table.record(line.article_id)
         # The pushed message itself, or a later stage's message about this article.
         dead_id = line.message_id if line.message_id in dlq_messages else None
         if dead_id is None and (article is None or article.status == ArticleStatus.FETCHED):
@@ -142,9 +142,9 @@ def account(
                 (mid for mid, (body, _) in dlq_messages.items() if line.article_id in body), None
             )
         if dead_id is not None:
-            note = failures.get(dead_id)
+            note = table.retry_note(line.article_id)
             failure = (
-                {"stage": note.stage, "reason": note.reason}
+                {"stage": note.failure.stage.value, "reason": note.failure.reason.value}
                 if note
                 else {"stage": _stage_of(dlq_messages[dead_id][1], target), "reason": "unknown"}
             )
@@ -199,7 +199,7 @@ def run_demo(
         drain = poller.run_until_drained(timeout=timeout)
     finally:
         poller.on_batch = previous
-    records, dlq_counts = account(target, checked, poller.failures)
+    records, dlq_counts = account(target, checked)
     return DemoResult(
         records=records,
         drain=drain,

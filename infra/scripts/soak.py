@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from newsflow.models import ArticleRecord
-from newsflow.storage import ArticleTable
+from newsflow.storage import ArticleQueries
 from newsflow_cli import dead_letters, intake
 from newsflow_cli.local_stack import LocalStack
 from newsflow_cli.page_server import PageServer
@@ -257,10 +257,8 @@ def _account(
 ) -> tuple[list[tuple[Line, str, str | None]], int]:
     """(line, status, failure reason) per line, and how many distinct articles are ENRICHED."""
     sqs = target.client("sqs")
-    table = ArticleTable(target.output("ArticlesTableName"), target.client("dynamodb"))
-    articles: dict[str, ArticleRecord] = {
-        record.article_id: record for record in table.scan_articles(limit=10**9)
-    }
+    table = ArticleQueries(target.output("ArticlesTableName"), target.client("dynamodb"))
+    articles: dict[str, ArticleRecord] = {record.article_id: record for record in table.records()}
     dead_message_ids: set[str] = set()
     dead_article_ids: set[str] = set()
     for queue in dead_letters.dead_letter_queues(sqs, target.description):

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pydantic import BaseModel
 
 from newsflow.errors import PermanentError, PipelineError, Reason, Stage
 from newsflow.models import (
@@ -34,17 +36,15 @@ from newsflow.models import (
     ParsedArticle,
     TopEntity,
 )
-from newsflow.storage import (
+from newsflow.storage.items import RetryNote
+from newsflow.storage.layout import (
     ARTICLES_PREFIX,
     ENRICHED_PREFIX,
     REJECTED_PREFIX,
-    ArticleTable,
-    DocumentStore,
-    MessageQueue,
-    RetryNote,
     day_of_key,
     document_key,
 )
+from newsflow.text import count_words
 from newsflow.urls import (
     article_id_for,
     canonicalize_url,
@@ -76,6 +76,73 @@ class TextEnricher(Protocol):
     def enrich(self, text: str, language: str | None = None) -> Enrichment: ...
 
 
+class DocumentStorage(Protocol):
+    """The bucket, as the stages use it (:class:`newsflow.storage.DocumentStore`)."""
+
+    @property
+    def bucket(self) -> str: ...
+
+    def put_raw(
+        self,
+        article_id: str,
+        day: datetime | date,
+        body: bytes,
+        *,
+        final_url: str,
+        http_status: int,
+        content_type: str,
+    ) -> str: ...
+
+    def put_document(
+        self, prefix: str, article_id: str, day: datetime | date, doc: BaseModel
+    ) -> str: ...
+
+    def put_json(self, key: str, payload: Mapping[str, Any] | Sequence[Any]) -> None: ...
+
+    def get_parsed(self, key: str) -> ParsedArticle: ...
+
+
+class ArticleStorage(Protocol):
+    """The article table, as the stages use it (:class:`newsflow.storage.ArticleTable`)."""
+
+    def get(self, article_id: str) -> ArticleRecord | None: ...
+
+    def save_fetched(self, record: ArticleRecord) -> None: ...
+
+    def mark_handoff(self, article_id: str, at: datetime) -> None: ...
+
+    def save_failed(
+        self,
+        *,
+        article_id: str,
+        url: str,
+        canonical_url: str | None,
+        domain: str | None,
+        failure: Failure,
+        at: datetime,
+        source: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None: ...
+
+    def save_enriched(
+        self,
+        article: EnrichedArticle,
+        *,
+        enriched_key: str,
+        top_entities: Sequence[TopEntity],
+        at: datetime,
+        max_entity_items: int,
+    ) -> None: ...
+
+    def save_retry_note(self, note: RetryNote) -> None: ...
+
+
+class MessageSender(Protocol):
+    """The queue the fetch stage hands off to (:class:`newsflow.storage.MessageQueue`)."""
+
+    def send(self, message: BaseModel | str) -> str: ...
+
+
 class Outcome(StrEnum):
     FETCHED = "FETCHED"
     ENRICHED = "ENRICHED"
@@ -97,7 +164,7 @@ def utc_now() -> datetime:
 
 
 def _note_retry(
-    table: ArticleTable,
+    table: ArticleStorage,
     article_id: str,
     error: PipelineError,
     receive_count: int | None,
@@ -128,9 +195,9 @@ class FetchStage:
         *,
         fetcher: PageFetcher,
         parse: HtmlParser,
-        documents: DocumentStore,
-        table: ArticleTable,
-        enrich_queue: MessageQueue,
+        documents: DocumentStorage,
+        table: ArticleStorage,
+        enrich_queue: MessageSender,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._fetcher = fetcher
@@ -141,7 +208,7 @@ class FetchStage:
         self._clock = clock
 
     @property
-    def documents(self) -> DocumentStore:
+    def documents(self) -> DocumentStorage:
         return self._documents
 
     def run(self, message: IngestMessage) -> StageResult:
@@ -282,8 +349,8 @@ class EnrichStage:
         self,
         *,
         enricher: TextEnricher,
-        documents: DocumentStore,
-        table: ArticleTable,
+        documents: DocumentStorage,
+        table: ArticleStorage,
         min_words: int = 20,
         max_entity_items: int = 25,
         clock: Callable[[], datetime] = utc_now,
@@ -296,7 +363,7 @@ class EnrichStage:
         self._clock = clock
 
     @property
-    def documents(self) -> DocumentStore:
+    def documents(self) -> DocumentStorage:
         return self._documents
 
     def run(self, message: EnrichMessage) -> StageResult:
@@ -335,7 +402,7 @@ class EnrichStage:
                 f"document {message.key} belongs to article {document.article_id}",
                 stage=Stage.ENRICH,
             )
-        words = len(document.text.split())
+        words = count_words(document.text)
         if words < self._min_words:
             raise PermanentError(
                 Reason.TEXT_TOO_SHORT,
@@ -391,7 +458,7 @@ class Rejection:
 
 
 def reject_message(
-    documents: DocumentStore,
+    documents: DocumentStorage,
     *,
     message_id: str,
     body: str | None,

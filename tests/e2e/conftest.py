@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from newsflow.storage import ArticleTable
+from newsflow.storage import ArticleQueries, ArticleTable
 from newsflow_cli.demo import DemoResult, run_demo
 from newsflow_cli.local_stack import LocalStack
 from newsflow_cli.page_server import PageServer
@@ -76,6 +76,11 @@ def demo_hits(demo_run: tuple[DemoResult, dict[str, int]]) -> dict[str, int]:
 @pytest.fixture
 def table(target: Target) -> ArticleTable:
     return ArticleTable(target.output("ArticlesTableName"), target.client("dynamodb"))
+
+
+@pytest.fixture
+def queries(target: Target) -> ArticleQueries:
+    return ArticleQueries(target.output("ArticlesTableName"), target.client("dynamodb"))
 
 
 @pytest.fixture

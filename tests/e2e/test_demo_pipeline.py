@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from newsflow.storage import ArticleTable
+from newsflow.storage import ArticleQueries, ArticleTable
 from newsflow_cli.demo import DEAD_LETTER, DemoRecord, DemoResult
 from newsflow_cli.page_server import ALWAYS_UNAVAILABLE, PageServer
 from newsflow_cli.targets import Target
@@ -67,14 +67,14 @@ def test_the_article_item_carries_what_the_page_says(
 
 
 def test_the_entity_index_finds_the_article(
-    demo_result: DemoResult, sample_site: PageServer, table: ArticleTable
+    demo_result: DemoResult, sample_site: PageServer, queries: ArticleQueries
 ) -> None:
     # GIVEN an entity the enrichment found in the warehouse-fire story
     record = _record(demo_result, sample_site.url("/news/warehouse-fire.html"))
     assert record.status == "ENRICHED" and record.entities
     name = str(record.entities[0]["text"])
     # WHEN the entity index is queried by that name
-    mentions = table.articles_mentioning(name)
+    mentions = queries.mentioning(name)
     # THEN the story is among the articles mentioning it
     assert record.article_id in {m.article_id for m in mentions}
 
@@ -141,7 +141,7 @@ def test_an_always_unavailable_page_ends_in_the_dlq_after_every_retry(
 ) -> None:
     # GIVEN the page that always answers 503 (a transient error)
     record = _record(demo_result, sample_site.url(ALWAYS_UNAVAILABLE))
-    # THEN it is a dead letter whose failure is the last error the poller saw
+    # THEN it is a dead letter whose failure is its retry note (the last error recorded)
     assert record.status == DEAD_LETTER
     assert record.failure == {"stage": "fetch", "reason": "http_error"}
     # AND it was tried exactly as often as the template's redrive policy allows

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from newsflow.models import ArticleRecord, ArticleStatus, ExtractorInfo, ParsedArticle
-from newsflow.storage import ArticleTable, DocumentStore
+from newsflow.storage import ArticleQueries, ArticleTable, DocumentStore
 from newsflow.urls import article_id_for, canonicalize_url, domain_of
 
 TEXT = (
@@ -111,7 +111,7 @@ def test_enriches_stores_json_updates_item_and_indexes_entities(
     assert record.sentiment is not None
     assert "Helen Carter" in {entity.text for entity in record.top_entities}
     # AND "articles mentioning Helen Carter" is one query away
-    [mention] = table.articles_mentioning("helen carter")
+    [mention] = ArticleQueries(pipeline.table, pipeline.dynamodb).mentioning("helen carter")
     assert mention.article_id == message["article_id"]
     assert mention.title == "Portsmouth approves new harbour bridge"
 
@@ -171,7 +171,7 @@ def test_non_english_text_is_failed_unsupported_without_entities(
     record = table.get(message["article_id"])
     assert record is not None and record.failure is not None
     assert record.failure.reason == "unsupported_language"
-    assert table.articles_mentioning("Helga Schmidt") == []
+    assert ArticleQueries(pipeline.table, pipeline.dynamodb).mentioning("Helga Schmidt") == []
     assert pipeline.keys("enriched/") == []
 
 

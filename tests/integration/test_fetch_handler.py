@@ -180,9 +180,9 @@ def test_transient_error_is_reported_for_retry_then_succeeds(
     assert response == {"batchItemFailures": [{"itemIdentifier": message_id}]}
     assert item(pipeline, article_id_for(canonicalize_url(url))) is None
     # AND why it failed is noted for `newsflow dlq`, should it end as a dead letter
-    from newsflow.storage import ArticleTable
+    from newsflow.storage import ArticleQueries
 
-    note = ArticleTable(pipeline.table, pipeline.dynamodb).get_retry_note(
+    note = ArticleQueries(pipeline.table, pipeline.dynamodb).retry_note(
         article_id_for(canonicalize_url(url))
     )
     assert note is not None

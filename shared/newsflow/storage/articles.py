@@ -1,0 +1,287 @@
+"""What the stages write to the article table: article items, retry notes, entity index items.
+
+Reads here are only the ones a stage needs to stay idempotent; the queries the CLI runs live
+in :mod:`newsflow.storage.queries`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from pydantic import ValidationError
+
+from newsflow.aws_errors import translated
+from newsflow.errors import Reason, Stage, TransientError
+from newsflow.models import ArticleRecord, ArticleStatus, EnrichedArticle, Failure, TopEntity
+from newsflow.storage.items import (
+    ARTICLE_SK,
+    RETRY_SK,
+    RetryNote,
+    article_pk,
+    article_record,
+    entity_pk,
+    get_item,
+    serialize_item,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_BATCH_WRITE_SIZE = 25
+_BATCH_WRITE_ATTEMPTS = 5
+
+
+class ArticleTable:
+    """The stages' view of the article table; every AWS error leaves as a pipeline failure."""
+
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self.table_name = table_name
+        self._client: DynamoDBClient = client or boto3.client("dynamodb")
+
+    def get(self, article_id: str) -> ArticleRecord | None:
+        """The article's record, or ``None`` if there is no complete one.
+
+        An item that lacks fields (written partially or by an older version) counts as absent,
+        so the stage fetches again and rewrites it instead of failing on every delivery.
+        """
+        item = get_item(
+            self._client,
+            self.table_name,
+            article_pk(article_id),
+            ARTICLE_SK,
+            f"reading article {article_id}",
+        )
+        if item is None:
+            return None
+        try:
+            return article_record(item)
+        except ValidationError:
+            return None
+
+    def save_retry_note(self, note: RetryNote) -> None:
+        """Remember why the last attempt failed; a later success leaves it as history."""
+        attributes = {
+            **note.model_dump(mode="json", exclude_none=True),
+            "pk": article_pk(note.article_id),
+            "sk": RETRY_SK,
+        }
+        with translated(f"recording the retry note of {note.article_id}"):
+            self._client.put_item(TableName=self.table_name, Item=serialize_item(attributes))
+
+    def save_fetched(self, record: ArticleRecord) -> None:
+        """Record a successful fetch; clears an earlier failure or enrichment of the article.
+
+        An update, not a put: the list of entity index items written by an earlier enrichment
+        survives, so re-enriching can delete the ones that no longer apply.
+        """
+        attributes = record.model_dump(mode="json", exclude_none=True)
+        created_at = attributes.pop("created_at")
+        attributes.pop("attempts", None)
+        sort_day = record.published or record.created_at.date()
+        if record.domain:
+            attributes["domain_sk"] = f"{sort_day.isoformat()}#{record.article_id}"
+        self._update(
+            record.article_id,
+            "recording article",
+            set_values=attributes,
+            if_missing={"created_at": created_at},
+            increment="attempts",
+            remove=[
+                "failure", "failure_reason", "failed_at", "handoff_at",
+                "sentiment", "top_entities", "enriched_key",
+            ],
+        )  # fmt: skip
+
+    def mark_handoff(self, article_id: str, at: datetime) -> None:
+        """Note that the enrich message went out, so a redelivery does not send it again."""
+        self._update(article_id, "marking hand-off of", set_values={"handoff_at": at.isoformat()})
+
+    def save_failed(
+        self,
+        *,
+        article_id: str,
+        url: str,
+        canonical_url: str | None,
+        domain: str | None,
+        failure: Failure,
+        at: datetime,
+        source: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        """Mark the article FAILED, keeping whatever an earlier success stored."""
+        self._update(
+            article_id,
+            "recording failure of",
+            set_values={
+                "article_id": article_id,
+                "status": ArticleStatus.FAILED.value,
+                "failure": failure.model_dump(mode="json"),
+                "failure_reason": failure.reason.value,
+                "failed_at": f"{at.isoformat()}#{article_id}",
+                "url": url,
+                "canonical_url": canonical_url,
+                "domain": domain,
+                "source": source,
+                "metadata": dict(metadata) if metadata else None,
+                "updated_at": at.isoformat(),
+            },
+            if_missing={"created_at": at.isoformat()},
+            increment="attempts",
+        )
+
+    def save_enriched(
+        self,
+        article: EnrichedArticle,
+        *,
+        enriched_key: str,
+        top_entities: Sequence[TopEntity],
+        at: datetime,
+        max_entity_items: int,
+    ) -> None:
+        """Write entity index items, drop stale ones, then flip the article to ENRICHED.
+
+        The article item is written last: ENRICHED means everything else is in place, and a
+        retry after a failure part-way simply writes the same items again.
+        """
+        if article.article_id is None:
+            raise ValueError("an enriched article needs its article_id")
+        new_keys = self._put_entity_items(article, max_entity_items)
+        stale = set(self._entity_keys(article.article_id)) - set(new_keys)
+        self._delete_items(stale)
+        self._update(
+            article.article_id,
+            "recording enrichment of",
+            set_values={
+                "status": ArticleStatus.ENRICHED.value,
+                "enriched_key": enriched_key,
+                "sentiment": article.sentiment.model_dump(mode="json")
+                if article.sentiment
+                else None,
+                "top_entities": [entity.model_dump(mode="json") for entity in top_entities],
+                "entity_keys": [f"{pk}|{sk}" for pk, sk in new_keys],
+                "updated_at": at.isoformat(),
+            },
+            remove=["failure", "failure_reason", "failed_at"],
+        )
+
+    def _entity_keys(self, article_id: str) -> list[tuple[str, str]]:
+        item = get_item(
+            self._client,
+            self.table_name,
+            article_pk(article_id),
+            ARTICLE_SK,
+            f"reading entity keys of {article_id}",
+            projection="entity_keys",
+        )
+        stored = (item or {}).get("entity_keys", [])
+        return [(k.split("|", 1)[0], k.split("|", 1)[1]) for k in stored if "|" in k]
+
+    def _update(
+        self,
+        article_id: str,
+        action: str,
+        *,
+        set_values: Mapping[str, Any],
+        if_missing: Mapping[str, Any] | None = None,
+        remove: Sequence[str] = (),
+        increment: str | None = None,
+    ) -> None:
+        """One UpdateItem on the article item: SET, SET-if-absent, ADD-one and REMOVE clauses."""
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        clauses: list[str] = []
+        for index, (name, value) in enumerate(set_values.items()):
+            if value is None:
+                continue
+            names[f"#s{index}"] = name
+            values[f":s{index}"] = value
+            clauses.append(f"#s{index} = :s{index}")
+        for index, (name, value) in enumerate((if_missing or {}).items()):
+            names[f"#m{index}"] = name
+            values[f":m{index}"] = value
+            clauses.append(f"#m{index} = if_not_exists(#m{index}, :m{index})")
+        if increment:
+            names["#inc"] = increment
+            values[":zero"] = 0
+            values[":one"] = 1
+            clauses.append("#inc = if_not_exists(#inc, :zero) + :one")
+        expression = "SET " + ", ".join(clauses)
+        removable = [name for name in remove if name not in set_values]
+        if removable:
+            for index, name in enumerate(removable):
+                names[f"#r{index}"] = name
+            expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removable)))
+        with translated(f"{action} {article_id}"):
+            self._client.update_item(
+                TableName=self.table_name,
+                Key=serialize_item({"pk": article_pk(article_id), "sk": ARTICLE_SK}),
+                UpdateExpression=expression,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=serialize_item(values),
+            )
+
+    def _put_entity_items(self, article: EnrichedArticle, limit: int) -> list[tuple[str, str]]:
+        assert article.article_id is not None  # checked by save_enriched
+        day = article.published or (article.fetched_at.date() if article.fetched_at else None)
+        day_text = day.isoformat() if day else "0000-00-00"
+        keys: list[tuple[str, str]] = []
+        items: list[dict[str, Any]] = []
+        seen: set[tuple[str, str]] = set()
+        for entity in article.entities[:limit]:
+            pk = entity_pk(entity.text)
+            sk = f"{day_text}#{article.article_id}#{entity.type}"
+            if pk == "ENTITY#" or (pk, sk) in seen:
+                continue
+            seen.add((pk, sk))
+            keys.append((pk, sk))
+            items.append(
+                {
+                    "pk": pk,
+                    "sk": sk,
+                    "entity": entity.text,
+                    "type": entity.type,
+                    "article_id": article.article_id,
+                    "url": article.url,
+                    "title": article.title,
+                    "published": day.isoformat() if day else None,
+                    "count": entity.count,
+                    "salience": entity.salience,
+                    "sentiment": entity.sentiment.model_dump(mode="json")
+                    if entity.sentiment
+                    else None,
+                }
+            )
+        self._batch_write([{"PutRequest": {"Item": serialize_item(item)}} for item in items])
+        return keys
+
+    def _delete_items(self, keys: set[tuple[str, str]]) -> None:
+        requests = [
+            {"DeleteRequest": {"Key": serialize_item({"pk": pk, "sk": sk})}}
+            for pk, sk in sorted(keys)
+        ]
+        self._batch_write(requests)
+
+    def _batch_write(self, requests: list[dict[str, Any]]) -> None:
+        """BatchWriteItem in chunks of 25, retrying unprocessed items a few times."""
+        for start in range(0, len(requests), _BATCH_WRITE_SIZE):
+            pending: list[dict[str, Any]] = requests[start : start + _BATCH_WRITE_SIZE]
+            for _ in range(_BATCH_WRITE_ATTEMPTS):
+                if not pending:
+                    break
+                with translated("writing entity index items"):
+                    response = self._client.batch_write_item(
+                        RequestItems={self.table_name: pending}  # type: ignore[dict-item]
+                    )
+                pending = [
+                    dict(request)
+                    for request in response.get("UnprocessedItems", {}).get(self.table_name, [])
+                ]
+            if pending:
+                raise TransientError(
+                    Reason.THROTTLED,
+                    f"{len(pending)} entity index writes left unprocessed after retries",
+                    stage=Stage.STORE,
+                )
