@@ -21,10 +21,10 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from newsflow.enrichment import get_enricher
-from newsflow.errors import PermanentError, TransientError
 from newsflow.models import parse_enrich_body
 from newsflow.observability import RecordReporter
-from newsflow.pipeline import EnrichStage, reject_message
+from newsflow.pipeline import EnrichStage
+from newsflow.records import process_record
 from newsflow.settings import get_enrich_settings
 from newsflow.storage import ArticleTable, DocumentStore
 
@@ -66,26 +66,15 @@ def _stage() -> EnrichStage:
 
 @tracer.capture_method
 def handle_record(record: EnrichRecord) -> dict[str, Any]:
-    stage = _stage()
-    try:
-        message = parse_enrich_body(record.body)
-    except PermanentError as error:
-        return reporter.rejected(
-            reject_message(
-                stage.documents, message_id=record.messageId, body=record.body, error=error
-            )
-        )
-    context = {
-        "message_id": record.messageId,
-        "receive_count": record.attributes.ApproximateReceiveCount,
-    }
-    try:
-        result = stage.run(message)
-    except TransientError as error:
-        stage.note_retry(message, error, int(record.attributes.ApproximateReceiveCount))
-        reporter.retrying(error, article_id=message.article_id, **context)
-        raise
-    return reporter.finished(result, **context)
+    return process_record(
+        message_id=record.messageId,
+        body=record.body,
+        receive_count=int(record.attributes.ApproximateReceiveCount),
+        parse_body=parse_enrich_body,
+        stage=_stage(),
+        reporter=reporter,
+        describe=lambda message: {"article_id": message.article_id},
+    )
 
 
 @logger.inject_lambda_context

@@ -1,8 +1,8 @@
 """FetchFunction: IngestQueue batch -> safe fetch + parse + store per record.
 
-Thin by design: parse the SQS record, run ``FetchStage``, report what must be retried.
-Permanent failures are recorded by the stage and count as processed; transient ones raise,
-so Powertools reports them in ``batchItemFailures`` and SQS redelivers (then dead-letters).
+Thin by design: each SQS record goes through ``FetchStage`` by ``newsflow.records``. Permanent
+failures are recorded by the stage and count as processed; transient ones raise, so Powertools
+reports them in ``batchItemFailures`` and SQS redelivers (then dead-letters).
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsflow.errors import PermanentError, TransientError
 from newsflow.extraction import parse_html
 from newsflow.fetching import SafeFetcher
 from newsflow.models import parse_ingest_body
 from newsflow.observability import RecordReporter
-from newsflow.pipeline import FetchStage, reject_message
+from newsflow.pipeline import FetchStage
+from newsflow.records import process_record
 from newsflow.settings import get_fetch_policy, get_fetch_settings
 from newsflow.storage import ArticleTable, DocumentStore, MessageQueue
 
@@ -64,27 +64,15 @@ def _stage() -> FetchStage:
 
 @tracer.capture_method
 def handle_record(record: IngestRecord) -> dict[str, Any]:
-    stage = _stage()
-    try:
-        message = parse_ingest_body(record.body)
-    except PermanentError as error:
-        return reporter.rejected(
-            reject_message(
-                stage.documents, message_id=record.messageId, body=record.body, error=error
-            )
-        )
-    context = {
-        "message_id": record.messageId,
-        "url": message.url[:512],
-        "receive_count": record.attributes.ApproximateReceiveCount,
-    }
-    try:
-        result = stage.run(message)
-    except TransientError as error:
-        stage.note_retry(message, error, int(record.attributes.ApproximateReceiveCount))
-        reporter.retrying(error, **context)
-        raise
-    return reporter.finished(result, **context)
+    return process_record(
+        message_id=record.messageId,
+        body=record.body,
+        receive_count=int(record.attributes.ApproximateReceiveCount),
+        parse_body=parse_ingest_body,
+        stage=_stage(),
+        reporter=reporter,
+        describe=lambda message: {"url": message.url[:512]},
+    )
 
 
 @logger.inject_lambda_context
