@@ -21,7 +21,6 @@ import ssl
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
-from typing import NoReturn
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -275,13 +274,14 @@ class SafeFetcher:
                 continue
             except (ssl.SSLError, CertificateError, Urllib3SSLError) as exc:
                 conn.close()
-                if state.expired():
-                    raise state.timeout() from exc
-                raise PermanentError(
-                    Reason.TLS_ERROR,
-                    f"TLS with {target.host} failed: {_ssl_text(exc)}",
-                    stage=Stage.FETCH,
-                ) from exc
+                state.fail(
+                    exc,
+                    PermanentError(
+                        Reason.TLS_ERROR,
+                        f"TLS with {target.host} failed: {_ssl_text(exc)}",
+                        stage=Stage.FETCH,
+                    ),
+                )
             except (ConnectTimeoutError, OSError) as exc:
                 conn.close()
                 if state.expired():
@@ -336,19 +336,19 @@ class SafeFetcher:
             sock = conn.sock
             response = conn.getresponse()
         except http.client.LineTooLong as exc:
-            self._fail_protocol(state, exc, "a response header line exceeds 65,536 bytes")
+            state.fail(exc, _protocol_error("a response header line exceeds 65,536 bytes"))
         except http.client.RemoteDisconnected as exc:
-            self._fail_connection(state, exc, "the server closed the connection without replying")
+            state.fail(exc, _connection_error("the server closed the connection without replying"))
         except http.client.ImproperConnectionState as exc:
-            self._fail_connection(state, exc, f"the connection was not ready ({exc!r})")
+            state.fail(exc, _connection_error(f"the connection was not ready ({exc!r})"))
         except http.client.BadStatusLine as exc:
-            self._fail_protocol(state, exc, "the server's reply is not HTTP")
+            state.fail(exc, _protocol_error("the server's reply is not HTTP"))
         except http.client.HTTPException as exc:
-            self._fail_protocol(state, exc, f"malformed HTTP response ({exc})")
+            state.fail(exc, _protocol_error(f"malformed HTTP response ({exc})"))
         except (TimeoutError, ReadTimeoutError) as exc:
             raise state.timeout() from exc
         except (OSError, HTTPError) as exc:
-            self._fail_connection(state, exc, f"the connection failed ({_ssl_text(exc)})")
+            state.fail(exc, _connection_error(f"the connection failed ({_ssl_text(exc)})"))
         return response, sock
 
     def _handle(
@@ -427,37 +427,20 @@ class SafeFetcher:
         except (TimeoutError, ReadTimeoutError) as exc:
             raise state.timeout() from exc
         except DecodeError as exc:
-            if state.expired():
-                raise state.timeout() from exc
             encoding = response.headers.get("Content-Encoding", "?")
-            raise PermanentError(
-                Reason.HTTP_ERROR,
-                f"the body could not be decompressed (Content-Encoding: {encoding})",
-                stage=Stage.FETCH,
-            ) from exc
+            state.fail(
+                exc,
+                _protocol_error(
+                    f"the body could not be decompressed (Content-Encoding: {encoding})"
+                ),
+            )
         except (ProtocolError, HTTPError, OSError, http.client.HTTPException) as exc:
-            if state.expired():
-                raise state.timeout() from exc
-            raise TransientError(
-                Reason.CONNECTION_ERROR,
-                f"the connection broke after {size:,} bytes of the body",
-                stage=Stage.FETCH,
-            ) from exc
+            state.fail(
+                exc, _connection_error(f"the connection broke after {size:,} bytes of the body")
+            )
         # A watchdog shutdown looks like a clean end of a body without Content-Length.
         state.check_deadline()
         return b"".join(chunks)
-
-    @staticmethod
-    def _fail_protocol(state: FetchDeadline, exc: BaseException, detail: str) -> NoReturn:
-        if state.expired():
-            raise state.timeout() from exc
-        raise PermanentError(Reason.HTTP_ERROR, detail, stage=Stage.FETCH) from exc
-
-    @staticmethod
-    def _fail_connection(state: FetchDeadline, exc: BaseException, detail: str) -> NoReturn:
-        if state.expired():
-            raise state.timeout() from exc
-        raise TransientError(Reason.CONNECTION_ERROR, detail, stage=Stage.FETCH) from exc
 
     # ------------------------------------------------------------------ idle connections
 
@@ -539,6 +522,14 @@ def _location_text(raw: str) -> str:
     except UnicodeError:
         text = raw
     return text.strip().replace(" ", "%20")
+
+
+def _protocol_error(detail: str) -> PermanentError:
+    return PermanentError(Reason.HTTP_ERROR, detail, stage=Stage.FETCH)
+
+
+def _connection_error(detail: str) -> TransientError:
+    return TransientError(Reason.CONNECTION_ERROR, detail, stage=Stage.FETCH)
 
 
 def _not_html(detail: str) -> PermanentError:

@@ -11,8 +11,9 @@ import contextlib
 import socket
 import threading
 import time
+from typing import NoReturn
 
-from newsflow.errors import Reason, Stage, TransientError
+from newsflow.errors import PipelineError, Reason, Stage, TransientError
 from newsflow.settings import FetchPolicy
 
 
@@ -79,6 +80,13 @@ class FetchDeadline:
     def check_deadline(self) -> None:
         if self.expired():
             raise self.timeout()
+
+    def fail(self, exc: BaseException, error: PipelineError) -> NoReturn:
+        """Raise ``error`` for ``exc`` - or the timeout, when the deadline has passed: then the
+        watchdog has cut the socket and ``exc`` is only the echo of that."""
+        if self.expired():
+            raise self.timeout() from exc
+        raise error from exc
 
     def timeout(self) -> TransientError:
         return TransientError(
