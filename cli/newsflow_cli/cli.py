@@ -62,7 +62,8 @@ StackOption = Annotated[
     typer.Option(
         "--stack",
         envvar="NEWSFLOW_STACK",
-        help="Deployed CloudFormation stack to use (default: the running local stack).",
+        help="Deployed CloudFormation stack to use (default: the running local stack, else the"
+        " stack_name of samconfig.toml in this folder).",
         show_default=False,
     ),
 ]
@@ -151,7 +152,7 @@ def _template_path(template: Path) -> Path:
 
 def _target(stack: str | None, template: Path | None = None) -> Target:
     loaded = None
-    if stack and template is not None and template.is_file():
+    if template is not None and template.is_file():  # a samconfig.toml stack needs it too
         loaded = load_template(template)
     return resolve_target(
         stack, template=loaded, base_dir=template.resolve().parent if template else None

@@ -3,7 +3,12 @@
 * ``--stack NAME`` (or ``NEWSFLOW_STACK``): a CloudFormation stack on AWS, found with the usual
   AWS environment (profile, region, credentials). Its outputs and functions are read with boto3.
 * otherwise the local stack that ``newsflow local up`` runs, found through the state file it
-  writes (``.newsflow/local.json`` in the current folder) and checked to be answering.
+  writes (``.newsflow/local.json`` in the current folder) and checked to be answering;
+* otherwise, when the current folder has a ``samconfig.toml``, the stack ``sam deploy`` deploys
+  by default (its ``stack_name``), so after a deploy the commands need no flag.
+
+A running local stack comes before samconfig.toml because the project ships a samconfig.toml:
+someone trying the pipeline locally must never reach AWS by accident.
 
 ``demo`` and the tests start a local stack in their own process and wrap it the same way.
 """
@@ -13,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -33,6 +39,7 @@ from newsflow_cli.stacks import (
 
 STATE_DIR = Path(".newsflow")
 STATE_FILE_NAME = "local.json"
+SAMCONFIG = Path("samconfig.toml")
 LOOPBACK_SETTING = "NEWSFLOW_ALLOW_LOOPBACK"
 
 
@@ -237,14 +244,52 @@ def aws_target(
     )
 
 
+def samconfig_stack_name(path: Path = SAMCONFIG) -> str | None:
+    """The stack ``sam deploy`` uses without ``--config-env``, or None when none is configured.
+
+    SAM reads ``[default.deploy.parameters]`` first, then ``[default.global.parameters]``; so does
+    this. A samconfig.toml that cannot be read is an error (it was meant to configure something).
+    """
+    if not path.is_file():
+        return None
+    try:
+        config = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise TargetError(f"cannot read {path}: {exc}") from exc
+    default = config.get("default")
+    if not isinstance(default, dict):
+        return None
+    for command in ("deploy", "global"):
+        section = default.get(command)
+        parameters = section.get("parameters") if isinstance(section, dict) else None
+        name = parameters.get("stack_name") if isinstance(parameters, dict) else None
+        if isinstance(name, str) and name.strip():
+            return name.strip()
+    return None
+
+
 def resolve_target(
     stack_name: str | None,
     *,
     state_dir: Path = STATE_DIR,
     template: dict[str, Any] | None = None,
     base_dir: Path | None = None,
+    samconfig: Path = SAMCONFIG,
 ) -> Target:
-    """``--stack``/``NEWSFLOW_STACK`` wins; otherwise the running local stack."""
+    """``--stack``/``NEWSFLOW_STACK``, else the local stack, else samconfig.toml's stack.
+
+    A state file means the caller works locally: it is used (or reported as not running) even
+    when samconfig.toml names a stack.
+    """
     if stack_name:
         return aws_target(stack_name, template=template, base_dir=base_dir)
-    return read_local_target(state_dir)
+    configured = None if state_path(state_dir).is_file() else samconfig_stack_name(samconfig)
+    if configured is None:
+        return read_local_target(state_dir)
+    try:
+        return aws_target(configured, template=template, base_dir=base_dir)
+    except TargetError as exc:
+        raise TargetError(
+            f"no local stack is running (start one with `newsflow local up`), and stack "
+            f"{configured} from {samconfig} cannot be used: {exc}; or name one with --stack NAME"
+        ) from exc
