@@ -5,9 +5,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast lint format typecheck demo clean
+.PHONY: help install test test-fast lint format typecheck demo clean
 
-install: $(STAMP)
+install: $(STAMP) ## .venv with the package, the local stack, spaCy and the dev tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,23 +18,29 @@ $(STAMP): pyproject.toml
 test: install tools ## the whole suite: unit, integration, end-to-end, infrastructure
 	$(BIN)/pytest
 
-test-fast: install
+test-fast: install ## the unit tests only
 	$(BIN)/pytest tests/unit
 
-lint: install
+lint: install typecheck ## the type check, then ruff (lint and format check)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+typecheck: install ## mypy --strict on the layer, the CLI and the functions
 	$(BIN)/mypy shared/newsflow cli/newsflow_cli functions
 
-format: install
+format: install ## ruff format and the fixable lint findings
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 demo: install ## the whole pipeline locally on the sample articles
 	$(BIN)/newsflow demo
 
-clean:
+clean: ## remove the venv, build output and caches
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+
+help: ## this list: every target with what it does
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-zA-Z0-9_-]+:[^#]*## / {printf "  %-19s %s\n", $$1, $$2}' \
+		$(MAKEFILE_LIST)
 
 # ---------------------------------------------------------------- build, deploy, infrastructure
 # SAM CLI and checkov live in their own venvs: each pins exact boto3 (and SAM click) versions
