@@ -41,6 +41,7 @@ from newsflow.enrichment.local import analysed_part
 from newsflow.models import Enrichment
 from newsflow.pipeline import TOP_ENTITIES_ON_ITEM
 from newsflow.storage import entity_pk
+from newsflow.text import count_words
 
 GOAL_RATIO = 1.2
 MAX_ENTITY_ITEMS = 25  # EnrichSettings.MAX_ENTITY_ITEMS default: entity items per article
@@ -66,10 +67,6 @@ class _OfflineComprehend:
                 for i in range(len(TextList))
             ]
         }
-
-
-def _words(text: str) -> int:
-    return len(text.split())
 
 
 def _per_1000_words(samples: Sequence[Sample], words: Sequence[int]) -> dict[str, Any]:
@@ -114,7 +111,7 @@ def run(
     entity_item_bytes: list[int] = []
     for index, (text, language) in enumerate(texts):
         analysed = analysed_part(text, max_chars)
-        words.append(_words(analysed))
+        words.append(count_words(analysed))
         runs: list[tuple[str, Callable[[], Any]]] = [
             ("newsflow", partial(enricher.enrich, text, language)),
             ("bare", partial(bare, analysed)),

@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 ALL_SECTIONS = (
     "extraction", "fetch_stage", "enrichment", "cold_start", "sizes", "costs", "throughput",
 )  # fmt: skip
-MIN_ENRICH_WORDS = 20  # EnrichSettings.MIN_WORDS default: shorter texts are not enriched
 
 FULL = {
     "extraction_pages": None,
@@ -127,6 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     from bench.corpus import Corpus, builtin_corpus, load_corpus, spread
     from bench.samples import article_text
+    from newsflow.settings import EnrichSettings
+    from newsflow.text import count_words
+
+    # The enrich stage's default minimum: shorter texts are not enriched.
+    min_enrich_words = EnrichSettings.model_fields["MIN_WORDS"].default
 
     started = time.perf_counter()
 
@@ -173,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         english: list[tuple[str, str | None]] = [
             (text, language)
             for text, language in texts
-            if language == "en" and len(text.split()) >= MIN_ENRICH_WORDS
+            if language == "en" and count_words(text) >= min_enrich_words
         ]
         if len(english) < 10:
             english = [(article_text(i), "en") for i in range(args.enrich_texts)]

@@ -10,7 +10,8 @@ import trafilatura
 
 from newsflow import extraction
 from newsflow.errors import PermanentError, Reason, Stage
-from newsflow.extraction import count_words, parse_html
+from newsflow.extraction import parse_html
+from newsflow.text import count_words
 
 Page = Callable[[str], bytes]
 ArticlePage = Callable[..., str]

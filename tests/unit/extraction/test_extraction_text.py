@@ -1,27 +1,10 @@
-"""The small text rules behind parse_html: words, plain text, author names."""
+"""The small text rules behind parse_html: plain text, author names (words: test_text.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from newsflow.extraction import clean_text, count_words, normalise_author
-
-
-@pytest.mark.parametrize(
-    ("text", "words"),
-    [
-        ("The council voted on Wednesday.", 5),
-        ("Don't stop the tram\u2019s 2.4-kilometre extension", 7),  # 2 . 4-kilometre -> 2 words
-        ("Ça va très bien, merci !", 5),
-        ("Straße \u2013 Brücke \u2014 Köln", 3),
-        ("市議会は水曜日", 7),  # unspaced script: one word per character
-        ("Городской совет одобрил", 3),
-        ("  \n… — !! ", 0),
-    ],
-)
-def test_count_words(text: str, words: int) -> None:
-    # GIVEN a text in some script WHEN its words are counted THEN punctuation is not a word
-    assert count_words(text) == words
+from newsflow.extraction import clean_text, normalise_author
 
 
 def test_clean_text_removes_invisible_characters() -> None:
