@@ -43,23 +43,39 @@ SAMPLE_CHARS: Final = 400
 # Deprecated or macro-language codes still found in page markup, mapped to what the classifier
 # (and Amazon Comprehend) use.
 _CODE_ALIASES: Final = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "mo": "ro", "nb": "no"}
-_PRIMARY_SUBTAG = re.compile(r"^\s*([A-Za-z]{2,3})(?:[-_\s]|$)")
+_SUBTAG_SEPARATORS = re.compile(r"[-_\s]+")
+_PRIMARY_SUBTAG = re.compile(r"[A-Za-z]{2,3}")
+
+TRADITIONAL_CHINESE: Final = "zh-TW"
+"""Amazon Comprehend's code for Chinese written in traditional characters."""
+# Subtags that say traditional characters: the script, or where they are the norm.
+_TRADITIONAL_CHINESE_SUBTAGS: Final = frozenset({"hant", "tw", "hk", "mo"})
 
 
-def normalise_language_tag(tag: str | None) -> str | None:
+def normalise_language_tag(
+    tag: str | None, *, keep_traditional_chinese: bool = False
+) -> str | None:
     """ISO 639-1 code of a BCP 47 / POSIX tag (``en-GB``, ``de_DE``, ``FR``), else ``None``.
 
     Three-letter codes, ``und``, ``x-default`` and anything unparseable give ``None``: a hint we
-    cannot map is no hint.
+    cannot map is no hint. With ``keep_traditional_chinese``, Chinese in traditional characters
+    (``zh-Hant``, ``zh-TW``, ``zh-HK``, ``zh_MO``; not ``zh-Hans-HK``) gives
+    :data:`TRADITIONAL_CHINESE`, for services that analyse the two scripts apart.
     """
     if not tag:
         return None
-    match = _PRIMARY_SUBTAG.match(tag)
-    if match is None:
+    subtags = _SUBTAG_SEPARATORS.split(tag.strip())
+    if not _PRIMARY_SUBTAG.fullmatch(subtags[0]):
         return None
-    code = match.group(1).lower()
+    code = subtags[0].lower()
     code = _CODE_ALIASES.get(code, code)
-    return code if len(code) == 2 else None
+    if len(code) != 2:
+        return None
+    if keep_traditional_chinese and code == "zh":
+        rest = {subtag.lower() for subtag in subtags[1:]}
+        if "hans" not in rest and rest & _TRADITIONAL_CHINESE_SUBTAGS:
+            return TRADITIONAL_CHINESE
+    return code
 
 
 @lru_cache(maxsize=1)

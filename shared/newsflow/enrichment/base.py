@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from newsflow import __version__
+from newsflow.enrichment.aggregation import (
+    RawMention,
+    ScoredSegment,
+    aggregate_sentiment,
+    build_entities,
+)
 from newsflow.errors import PermanentError, Reason, Stage
-from newsflow.language import detect_language
+from newsflow.language import detect_language, normalise_language_tag
 from newsflow.models import Enrichment, EnrichmentInfo
 
 
@@ -36,20 +43,33 @@ def require_text(text: str) -> None:
         )
 
 
-def normalise_language(code: str | None) -> str | None:
-    """ISO 639-1 code from a tag such as ``en-US`` or ``EN``; Chinese keeps ``zh-TW`` apart."""
-    if not code or not code.strip():
-        return None
-    parts = code.strip().replace("_", "-").lower().split("-")
-    primary = parts[0]
-    if primary == "zh" and any(p in {"tw", "hk", "mo", "hant"} for p in parts[1:]):
-        return "zh-TW"
-    return primary
-
-
 def resolve_language(text: str, language: str | None) -> str | None:
-    """The caller's language if given, else the detected one (``None`` when undecidable)."""
-    return normalise_language(language) or normalise_language(detect_language(text))
+    """The caller's language if given, else the detected one (``None`` when undecidable).
+
+    Traditional Chinese stays ``zh-TW``: Comprehend analyses it apart from ``zh``.
+    """
+    return normalise_language_tag(language, keep_traditional_chinese=True) or detect_language(text)
+
+
+def _info(backend: str, model: str, *, language_supported: bool) -> EnrichmentInfo:
+    return EnrichmentInfo(
+        backend=backend, model=model, version=__version__, language_supported=language_supported
+    )
+
+
+def analysis_result(
+    backend: str,
+    model: str,
+    text: str,
+    mentions: Sequence[RawMention],
+    segments: Sequence[ScoredSegment],
+) -> Enrichment:
+    """The result of an analysis, aggregated the same way whichever backend found the parts."""
+    return Enrichment(
+        entities=build_entities(text, mentions, segments),
+        sentiment=aggregate_sentiment(segments),
+        enrichment=_info(backend, model, language_supported=True),
+    )
 
 
 def unsupported(backend: str, model: str) -> Enrichment:
@@ -57,7 +77,5 @@ def unsupported(backend: str, model: str) -> Enrichment:
     return Enrichment(
         entities=[],
         sentiment=None,
-        enrichment=EnrichmentInfo(
-            backend=backend, model=model, version=__version__, language_supported=False
-        ),
+        enrichment=_info(backend, model, language_supported=False),
     )

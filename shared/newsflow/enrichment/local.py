@@ -25,16 +25,10 @@ import re
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from newsflow import __version__
-from newsflow.enrichment.aggregation import (
-    RawMention,
-    ScoredSegment,
-    aggregate_sentiment,
-    build_entities,
-)
-from newsflow.enrichment.base import require_text, resolve_language, unsupported
+from newsflow.enrichment.aggregation import RawMention, ScoredSegment
+from newsflow.enrichment.base import analysis_result, require_text, resolve_language, unsupported
 from newsflow.enrichment.segmentation import line_spans
-from newsflow.models import Enrichment, EnrichmentInfo
+from newsflow.models import Enrichment
 
 MAX_CHARS = 100_000
 MAX_SENTIMENT_CHARS = 1_000
@@ -146,13 +140,4 @@ class LocalEnricher:
                         neutral=1.0 - abs(compound),
                     )
                 )
-        return Enrichment(
-            entities=build_entities(text, mentions, segments),
-            sentiment=aggregate_sentiment(segments),
-            enrichment=EnrichmentInfo(
-                backend=self.backend,
-                model=self.model,
-                version=__version__,
-                language_supported=True,
-            ),
-        )
+        return analysis_result(self.backend, self.model, text, mentions, segments)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from newsflow.extraction import parse_html
-from newsflow.language import detect_language, normalise_language_tag
+from newsflow.language import detect_language
 
 ArticlePage = Callable[..., str]
 
@@ -57,28 +57,6 @@ def test_unsure_classification_falls_back_to_the_hint() -> None:
     names = "Priya Raman, Dorothy Okafor, Martin Hale, Tomasz Wierzbicki, Renate Kühn, Owen Pryce"
     # WHEN detected with a declaration THEN the declaration is kept
     assert detect_language(names, hint="fr") == "fr"
-
-
-@pytest.mark.parametrize(
-    ("tag", "code"),
-    [
-        ("en-GB", "en"),
-        ("de_DE", "de"),
-        ("FR", "fr"),
-        ("zh-Hant-TW", "zh"),
-        ("iw", "he"),
-        ("nb-NO", "no"),
-        (" es ", "es"),
-        ("und", None),
-        ("x-default", None),
-        ("", None),
-        (None, None),
-        ("12", None),
-    ],
-)
-def test_language_tags_are_reduced_to_iso_639_1(tag: str | None, code: str | None) -> None:
-    # GIVEN a language tag as pages write them WHEN normalised THEN the ISO 639-1 code or None
-    assert normalise_language_tag(tag) == code
 
 
 def test_page_language_comes_from_its_text(article_page: ArticlePage) -> None:
