@@ -37,7 +37,7 @@ class DemoRecord:
     keys: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        """The record shape scripts rely on (DESIGN: `newsflow demo --json`)."""
+        """The record shape scripts rely on (docs/CLI.md: `newsflow demo --json`)."""
         return {
             "url": self.url,
             "canonical_url": self.canonical_url,

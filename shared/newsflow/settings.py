@@ -17,7 +17,7 @@ DEFAULT_USER_AGENT = "newsflow/0.1 (article ingestion; set USER_AGENT to add a c
 
 
 class FetchPolicy(BaseModel):
-    """Rules for downloading untrusted URLs (see DESIGN "Safe fetching")."""
+    """Rules for downloading untrusted URLs (docs/ARCHITECTURE.md, "Safe fetching")."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
 
