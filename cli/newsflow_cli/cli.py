@@ -16,10 +16,11 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
+from importlib import metadata
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,9 +28,10 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from newsflow.enrichment import BACKENDS
 from newsflow.errors import PipelineError
 from newsflow.models import ArticleStatus, as_dict
-from newsflow_cli import dead_letters, intake
+from newsflow_cli import dead_letters, intake, invoke_events, views
 from newsflow_cli.demo import DEAD_LETTER, DemoResult, records_json, run_demo
 from newsflow_cli.extras import missing_extra_message
 from newsflow_cli.local_stack import LocalStack, LocalStackError
@@ -47,6 +49,9 @@ from newsflow_cli.targets import (
     write_state,
 )
 
+if TYPE_CHECKING:
+    from newsflow.storage import ArticleQueries
+
 app = typer.Typer(
     name="newsflow",
     help="Fetch, parse and enrich article streams - locally or on a deployed stack.",
@@ -56,6 +61,35 @@ app = typer.Typer(
 )
 local_app = typer.Typer(help="The embedded local stack (moto + the template + a queue poller).")
 app.add_typer(local_app, name="local")
+
+
+def _package_version() -> str:
+    try:
+        return metadata.version("newsflow")
+    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+        return "unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"newsflow {_package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the installed version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Fetch, parse and enrich article streams - locally or on a deployed stack."""
+
 
 StackOption = Annotated[
     str | None,
@@ -126,22 +160,37 @@ def _stdout() -> Console:
     return Console(file=sys.stdout, soft_wrap=True)
 
 
+def _existing_file(source: str) -> Path:
+    path = Path(source)
+    if path.is_dir():
+        fail(f"{source} is a directory: give a file")
+    if not path.is_file():
+        fail(f"no such file: {source}")
+    return path
+
+
 def _read_text(source: str) -> str:
     if source == "-":
         return sys.stdin.read()
-    path = Path(source)
-    if not path.is_file():
-        fail(f"no such file: {source}")
-    return path.read_text(encoding="utf-8", errors="replace")
+    return _existing_file(source).read_text(encoding="utf-8", errors="replace")
 
 
 def _read_bytes(source: str) -> bytes:
     if source == "-":
         return sys.stdin.buffer.read()
-    path = Path(source)
-    if not path.is_file():
-        fail(f"no such file: {source}")
-    return path.read_bytes()
+    return _existing_file(source).read_bytes()
+
+
+def _one_of(choices: Sequence[str]) -> Callable[[str], str]:
+    """An option parser that accepts one of ``choices`` (any case); others are usage errors."""
+
+    def parse(value: str) -> str:
+        for choice in choices:
+            if value.lower() == choice.lower():
+                return choice
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(choices)}")
+
+    return parse
 
 
 def _template_path(template: Path) -> Path:
@@ -180,8 +229,8 @@ def _batch_reporter(progress: Progress, functions: list[str]) -> Callable[[Batch
 
 def _short(url: str, base: str | None) -> str:
     if base and url.startswith(base):
-        return url[len(base) :] or "/"
-    return url if len(url) <= 60 else url[:57] + "..."
+        url = url[len(base) :] or "/"
+    return views.clip(url, views.URL_WIDTH)
 
 
 def _render_demo(
@@ -202,7 +251,7 @@ def _render_demo(
         table.add_row(
             _short(record.url, base),
             f"[{styles.get(record.status, 'white')}]{status}[/]",
-            (record.title or "")[:60],
+            views.clip(record.title, views.TITLE_WIDTH),
             record.language or "",
             entities,
             sentiment,
@@ -253,6 +302,8 @@ def demo(
     started = time.monotonic()
     console = _stdout()
     lines = intake.read_lines(_read_text(str(urls)).splitlines()) if urls else None
+    if lines is not None and not lines:
+        fail(f"{urls} has no URLs (it is empty or holds only blank lines): nothing to run")
     template = _template_path(template)
     with console.status("starting the local stack (moto + template.yaml) and the page server"):
         stack = LocalStack.start(template)
@@ -359,9 +410,16 @@ def push(
         list[str] | None, typer.Argument(help="URLs to push; '-' reads them from stdin.")
     ] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", help="One URL a line.")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object a line per input line.")
+    ] = False,
     stack: StackOption = None,
 ) -> None:
-    """Send URLs to the IngestQueue."""
+    """Send URLs to the IngestQueue; ends with "N queued, M rejected".
+
+    Exit status: 0 every line was queued, 1 at least one was rejected (or the push could not
+    run), 2 usage error.
+    """
     lines: list[str] = []
     if file is not None:
         lines += intake.read_lines(_read_text(str(file)).splitlines())
@@ -372,12 +430,28 @@ def push(
     target = _target(stack)
     checked = intake.push(target.client("sqs"), target.output("IngestQueueUrl"), lines)
     for item in checked:
-        if item.accepted:
+        if as_json:
+            typer.echo(json.dumps(_intake_json(item), ensure_ascii=False))
+        elif item.accepted:
             typer.echo(f"queued   {item.article_id}  {item.canonical_url}")
         else:
             typer.echo(f"rejected {item.line!r}: {item.reason}: {item.detail}", err=True)
-    if not all(item.accepted for item in checked):
+    rejected = sum(not item.accepted for item in checked)
+    typer.echo(f"{len(checked) - rejected} queued, {rejected} rejected", err=as_json)
+    if rejected:
         raise typer.Exit(1)
+
+
+def _intake_json(item: intake.IntakeLine) -> dict[str, Any]:
+    return {
+        "line": item.line,
+        "status": "queued" if item.accepted else "rejected",
+        "article_id": item.article_id,
+        "canonical_url": item.canonical_url,
+        "message_id": item.message_id,
+        "reason": item.reason,
+        "detail": item.detail,
+    }
 
 
 def _table(target: Target) -> Any:
@@ -426,7 +500,10 @@ def _parse_since(since: str | None) -> date | None:
 @one_line_errors
 def list_articles(
     domain: Annotated[str | None, typer.Option(help="Only this domain (no www.).")] = None,
-    status: Annotated[str | None, typer.Option(help="ENRICHED, FETCHED or FAILED.")] = None,
+    status: Annotated[
+        ArticleStatus | None,
+        typer.Option(help="Only articles with this status.", case_sensitive=False),
+    ] = None,
     since: Annotated[str | None, typer.Option(help="Only from this date (YYYY-MM-DD).")] = None,
     limit: Annotated[int, typer.Option(min=1)] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line.")] = False,
@@ -453,22 +530,7 @@ def list_articles(
         for row in rows:
             typer.echo(json.dumps(row, ensure_ascii=False, default=str))
         return
-    view = Table(title=f"{len(rows)} articles")
-    for column in ("article_id", "status", "published", "title", "url"):
-        view.add_column(column, overflow="fold")
-    for row in rows:
-        failure = row.get("failure") or {}
-        status_text = str(row.get("status", ""))
-        if isinstance(failure, dict) and failure.get("reason"):
-            status_text += f" ({failure.get('reason')})"
-        view.add_row(
-            str(row.get("article_id", "")),
-            status_text,
-            str(row.get("published") or ""),
-            str(row.get("title") or "")[:70],
-            str(row.get("url", "")),
-        )
-    _stdout().print(view)
+    _stdout().print(views.articles_table(rows))
 
 
 @app.command()
@@ -491,15 +553,13 @@ def entity(
     if not mentions:
         typer.echo(f"no article mentions {name!r}")
         return
-    view = Table(title=f"articles mentioning {name}")
-    for column in ("type", "published", "count", "sentiment", "title", "article_id"):
-        view.add_column(column, overflow="fold")
-    for m in mentions:
-        sentiment = f"{m.sentiment.label} {m.sentiment.score:+.2f}" if m.sentiment else ""
-        view.add_row(
-            m.type, str(m.published or ""), str(m.count), sentiment, m.title or "", m.article_id
-        )
-    _stdout().print(view)
+    _stdout().print(views.mentions_table(name, mentions))
+
+
+def _retry_notes(target: Target) -> ArticleQueries:
+    from newsflow.storage import ArticleQueries
+
+    return ArticleQueries(target.output("ArticlesTableName"), target.client("dynamodb"))
 
 
 @app.command()
@@ -508,9 +568,12 @@ def dlq(
     redrive: Annotated[
         bool, typer.Option("--redrive", help="Send every dead letter back to its source queue.")
     ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object a line per dead-letter queue.")
+    ] = False,
     stack: StackOption = None,
 ) -> None:
-    """Show the dead-letter queues (and optionally redrive them)."""
+    """Show the dead-letter queues, each message with its last error (and optionally redrive)."""
     target = _target(stack)
     sqs = target.client("sqs")
     console = _stdout()
@@ -518,30 +581,56 @@ def dlq(
         dlq_name = queue.dlq_url.rsplit("/", 1)[-1]
         source_name = queue.source_url.rsplit("/", 1)[-1]
         report = dead_letters.peek(sqs, queue)
+        queries = _retry_notes(target) if report.messages else None
+        letters: list[dict[str, Any]] = []
+        for message in report.messages:
+            article_id = dead_letters.article_id_of(message.body)
+            note = queries.retry_note(article_id) if queries and article_id else None
+            letters.append(
+                {
+                    "message_id": message.message_id,
+                    "receive_count": message.receive_count,
+                    "article_id": article_id,
+                    "body": message.body,
+                    "last_error": note.model_dump(mode="json") if note else None,
+                }
+            )
+        moved = dead_letters.redrive(sqs, queue) if redrive and report.approximate_count else 0
+        if as_json:
+            summary = {
+                "dlq": dlq_name,
+                "source": source_name,
+                "function": queue.function,
+                "max_receive_count": queue.max_receive_count,
+                "approximate_count": report.approximate_count,
+                "messages": letters,
+                "redriven": moved if redrive else None,
+            }
+            typer.echo(json.dumps(summary, ensure_ascii=False, default=str))
+            continue
         console.print(
             f"[bold]{dlq_name}[/] (dead letters of {source_name}, {queue.function}, "
             f"after {queue.max_receive_count} receives): {report.approximate_count} messages"
         )
-        table = _table(target) if report.messages else None
-        for message in report.messages:
-            body = message.body if len(message.body) <= 100 else message.body[:97] + "..."
+        for message, letter in zip(report.messages, letters, strict=True):
             console.print(
-                f"  {message.message_id}  received {message.receive_count}x  {body}",
+                f"  {message.message_id}  received {message.receive_count}x  "
+                f"{views.clip(message.body, views.BODY_WIDTH)}",
                 markup=False,
             )
-            article_id = dead_letters.article_id_of(message.body)
-            note = table.get_retry_note(article_id) if table and article_id else None
+            note = letter["last_error"]
             if note is not None:
-                failure = note.failure
+                failure = note["failure"]
+                at = str(note["at"])[:19].replace("T", " ")
                 console.print(
-                    f"    last error: {failure.stage}/{failure.reason}: {failure.detail}"
-                    f" (attempt {note.receive_count or '?'}, {note.at:%Y-%m-%d %H:%M:%S} UTC)",
+                    f"    last error: {failure['stage']}/{failure['reason']}: "
+                    f"{views.clip(failure['detail'], views.DETAIL_WIDTH)}"
+                    f" (attempt {note['receive_count'] or '?'}, {at} UTC)",
                     markup=False,
                 )
             else:
                 console.print("    last error: not recorded (see the function's logs)")
-        if redrive and report.approximate_count:
-            moved = dead_letters.redrive(sqs, queue)
+        if moved:
             console.print(f"  redrove {moved} messages back to {source_name}")
 
 
@@ -554,7 +643,13 @@ def invoke(
     template: TemplateOption = Path("template.yaml"),
     state_dir: StateDirOption = STATE_DIR,
 ) -> None:
-    """Run one function's handler on an event, in this process (like `sam local invoke -e`)."""
+    """Run one function's handler on an event, in this process (like `sam local invoke -e`).
+
+    Prints the handler's response; exits 1 and says why when a record did not succeed (left
+    for retry, rejected, or its article recorded FAILED). On a local stack the sample events'
+    example.com URLs are served by the sample pages, and an enrich event gets the local bucket
+    and, when missing, a stored document.
+    """
     try:
         event = json.loads(_read_text(str(event_file)))
     except ValueError as exc:
@@ -566,16 +661,30 @@ def invoke(
             typer.echo("no local stack running: starting a temporary one", err=True)
             local = resources.enter_context(LocalStack.start(_template_path(template)))
             target = local_target(local)
+        if target.kind == "local":
+            pages_url = target.extra.get("page_server_url")
+            if not isinstance(pages_url, str):
+                pages_url = resources.enter_context(PageServer()).base_url
+            prepared = invoke_events.prepare(event, target, page_server_url=pages_url)
+            for note in prepared.notes:
+                typer.echo(note, err=True)
+            event = prepared.event
         try:
             result = target.poller(echo=sys.stderr).invoke(function, event)
         except KeyError as exc:
             fail(str(exc.args[0]))
         except ValueError as exc:
             fail(f"{exc} (is --template the one the stack was deployed from?)")
-    if not result.ok:
-        kind = "timed out" if result.timed_out else f"raised {result.error_type}"
-        fail(f"{result.function} {kind}: {result.error_message or ''}".strip())
-    typer.echo(json.dumps(result.result, indent=2, default=str))
+        if not result.ok:
+            kind = "timed out" if result.timed_out else f"raised {result.error_type}"
+            fail(f"{result.function} {kind}: {result.error_message or ''}".strip())
+        typer.echo(json.dumps(result.result, indent=2, default=str))
+        outcomes = invoke_events.outcomes(target, result.function, event, result.result)
+    for outcome in outcomes:
+        typer.echo(outcome.describe(), err=True)
+    failed = [outcome for outcome in outcomes if not outcome.ok]
+    if failed:
+        fail(f"{len(failed)} of {len(outcomes)} records did not succeed")
 
 
 # --------------------------------------------------------------------------- offline tools
@@ -599,14 +708,19 @@ def parse(
 @one_line_errors
 def enrich(
     source: Annotated[str, typer.Argument(help="Plain-text file, or - for stdin.")],
-    backend: Annotated[str, typer.Option(help="local or comprehend.")] = "local",
+    backend: Annotated[
+        str,
+        typer.Option(
+            help="Where entities and sentiment come from.",
+            parser=_one_of(BACKENDS),
+            metavar=f"[{'|'.join(BACKENDS)}]",
+        ),
+    ] = "local",
     language: Annotated[str | None, typer.Option(help="ISO 639-1 code, if known.")] = None,
 ) -> None:
     """Entities and sentiment for a plain text (local model or Amazon Comprehend)."""
-    from newsflow.enrichment import BACKENDS, get_enricher
+    from newsflow.enrichment import get_enricher
 
-    if backend not in BACKENDS:
-        fail(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     text = _read_text(source)
     if not text.strip():
         fail("no text to enrich")

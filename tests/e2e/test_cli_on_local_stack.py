@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -15,44 +14,77 @@ from newsflow_cli.cli import app
 from newsflow_cli.demo import DemoResult
 from newsflow_cli.page_server import PageServer
 from newsflow_cli.poller import Poller
-from newsflow_cli.targets import Target
+from newsflow_cli.targets import Target, write_state
 
 pytestmark = pytest.mark.e2e
 
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
 EVENT_FILES = sorted(EVENTS_DIR.glob("*.json"))
-_ANY_HOST = re.compile(r"https?://[^/\"\s]+")
+# What each shipped event ends as on the local stack: exit status, and per record the status
+# `newsflow invoke` reports (FETCHED may already be ENRICHED when the demo fetched that page).
+EXPECTED = {
+    "fetch_single": (0, [{"FETCHED", "ENRICHED"}]),
+    "fetch_batch_with_bad_records": (
+        1,
+        [{"FETCHED", "ENRICHED"}, {"REJECTED"}, {"REJECTED", "FAILED"}, {"FETCHED", "ENRICHED"}],
+    ),
+    "enrich_single": (0, [{"ENRICHED"}]),
+}
 
 
 def run(*args: str) -> Result:
     return CliRunner().invoke(app, list(args))
 
 
-def _loopback_copy(event_file: Path, base_url: str, folder: Path) -> Path:
-    """The event with every URL's host moved to the page server (tests stay on loopback)."""
-    event: dict[str, Any] = json.loads(event_file.read_text(encoding="utf-8"))
-    for record in event["Records"]:
-        record["body"] = _ANY_HOST.sub(base_url, record["body"])
-    copy = folder / event_file.name
-    copy.write_text(json.dumps(event), encoding="utf-8")
-    return copy
+def _reported_statuses(stderr: str) -> dict[str, str]:
+    found = re.findall(r"^record (\S+): (\w+)", stderr, flags=re.MULTILINE)
+    return dict(found)
 
 
 @pytest.mark.parametrize("event_file", EVENT_FILES, ids=[p.stem for p in EVENT_FILES])
-def test_invoke_runs_the_handler_on_every_sample_event(
-    event_file: Path, cli_workdir: Path, sample_site: PageServer
+def test_invoke_runs_every_shipped_event_on_the_local_stack(
+    event_file: Path, cli_workdir: Path, sample_site: PageServer, target: Target
 ) -> None:
-    # GIVEN a sample event (its file name starts with the function it is for)
+    # GIVEN a shipped sample event, unchanged (its file name starts with the function it is
+    # for), and a local stack whose sample pages are served by `sample_site`
+    write_state(target, cli_workdir / ".newsflow", page_server_url=sample_site.base_url)
     function = event_file.stem.split("_", 1)[0]
-    event = _loopback_copy(event_file, sample_site.base_url, cli_workdir)
-    ids = {r["messageId"] for r in json.loads(event.read_text(encoding="utf-8"))["Records"]}
+    records = json.loads(event_file.read_text(encoding="utf-8"))["Records"]
     # WHEN `newsflow invoke` runs it
-    result = run("invoke", function, str(event))
+    result = run("invoke", function, str(event_file))
     # THEN the handler answered with a partial batch response about that event's records
-    assert result.exit_code == 0, result.stderr
     response = json.loads(result.stdout)
-    assert isinstance(response["batchItemFailures"], list)
-    assert {f["itemIdentifier"] for f in response["batchItemFailures"]} <= ids
+    assert {f["itemIdentifier"] for f in response["batchItemFailures"]} <= {
+        r["messageId"] for r in records
+    }
+    # AND every record ended as expected; a record that did not succeed fails the command
+    expected_exit, expected_statuses = EXPECTED[event_file.stem]
+    assert result.exit_code == expected_exit, result.stderr
+    reported = _reported_statuses(result.stderr)
+    for record, allowed in zip(records, expected_statuses, strict=True):
+        assert reported[record["messageId"]] in allowed, result.stderr
+    if expected_exit:
+        assert "records did not succeed" in result.stderr.strip().splitlines()[-1]
+    # AND example.com URLs were served by the sample pages (loopback only)
+    if function == "fetch":
+        assert f"sample pages at {sample_site.base_url}" in result.stderr
+
+
+def test_invoke_enrich_prepares_the_shipped_event(
+    cli_workdir: Path, sample_site: PageServer, target: Target, table: ArticleTable
+) -> None:
+    # GIVEN the enrich event as shipped: a deployed bucket name, a key stored nowhere
+    event_file = EVENTS_DIR / "enrich_single.json"
+    body = json.loads(json.loads(event_file.read_text(encoding="utf-8"))["Records"][0]["body"])
+    write_state(target, cli_workdir / ".newsflow", page_server_url=sample_site.base_url)
+    # WHEN it is invoked
+    result = run("invoke", "enrich", str(event_file))
+    # THEN the local bucket was used and the article it names is ENRICHED
+    assert result.exit_code == 0, result.stderr
+    assert f"using {target.output('ArticlesBucketName')}" in result.stderr
+    article = table.get(body["article_id"])
+    assert article is not None and article.status.value == "ENRICHED"
+    assert article.top_entities
 
 
 def test_get_prints_the_article_record(
