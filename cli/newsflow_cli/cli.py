@@ -30,7 +30,7 @@ from rich.table import Table
 
 from newsflow.enrichment import BACKENDS
 from newsflow.errors import PipelineError
-from newsflow.models import ArticleStatus, as_dict
+from newsflow.models import ArticleStatus
 from newsflow_cli import dead_letters, intake, invoke_events, views
 from newsflow_cli.demo import DEAD_LETTER, DemoResult, records_json, run_demo
 from newsflow_cli.extras import missing_extra_message
@@ -454,10 +454,10 @@ def _intake_json(item: intake.IntakeLine) -> dict[str, Any]:
     }
 
 
-def _table(target: Target) -> Any:
-    from newsflow.storage import ArticleTable
+def _table(target: Target) -> ArticleQueries:
+    from newsflow.storage import ArticleQueries
 
-    return ArticleTable(target.output("ArticlesTableName"), target.client("dynamodb"))
+    return ArticleQueries(target.output("ArticlesTableName"), target.client("dynamodb"))
 
 
 @app.command()
@@ -472,15 +472,16 @@ def get(
     """Show one article's record (status, failure, entities, S3 keys)."""
     article_id = intake.article_id_of(reference)
     target = _target(stack)
-    record = _table(target).get(article_id)
+    record = _table(target).article(article_id)
     if record is None:
         fail(f"no article {article_id} ({reference}) in {target.description.stack_name}")
     if not document:
-        typer.echo(json.dumps(as_dict(record), indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(record, indent=2, ensure_ascii=False, default=str))
         return
-    key = record.enriched_key or record.article_key
+    key = record.get("enriched_key") or record.get("article_key")
     if not key:
-        fail(f"article {article_id} has no stored document (status {record.status.value})")
+        status_text = record.get("status") or "unknown"
+        fail(f"article {article_id} has no stored document (status {status_text})")
     from newsflow.storage import DocumentStore
 
     store = DocumentStore(target.output("ArticlesBucketName"), target.client("s3"))
@@ -509,23 +510,18 @@ def list_articles(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line.")] = False,
     stack: StackOption = None,
 ) -> None:
-    """List articles, newest first when filtered by domain."""
+    """List the newest articles (FAILED ones newest failure first, from the failures index)."""
     wanted = status.upper() if status else None
     if wanted and wanted not in ArticleStatus.__members__:
         fail(f"--status must be one of {', '.join(ArticleStatus.__members__)}, got {status!r}")
     since_date = _parse_since(since)
     table = _table(_target(stack))
-    rows: list[dict[str, Any]]
     if domain:
-        rows = table.list_by_domain(domain.lower().removeprefix("www."), since_date, limit=limit)
-        rows = [r for r in rows if not wanted or r.get("status") == wanted]
+        rows = table.by_domain(
+            domain.lower().removeprefix("www."), status=wanted, since=since_date, limit=limit
+        )
     else:
-        records = table.scan_articles(status=wanted, limit=100_000 if since_date else limit)
-        rows = [as_dict(r) for r in records]
-        if since_date:
-            rows = [r for r in rows if str(r.get("created_at", ""))[:10] >= since_date.isoformat()]
-        rows.sort(key=lambda r: str(r.get("created_at", "")), reverse=True)
-        rows = rows[:limit]
+        rows = table.newest(limit, status=wanted, since=since_date)
     if as_json:
         for row in rows:
             typer.echo(json.dumps(row, ensure_ascii=False, default=str))
@@ -545,7 +541,7 @@ def entity(
     stack: StackOption = None,
 ) -> None:
     """Articles that mention an entity, newest first."""
-    mentions = _table(_target(stack)).articles_mentioning(name, entity_type, limit=limit)
+    mentions = _table(_target(stack)).mentioning(name, entity_type, limit=limit)
     if as_json:
         for mention in mentions:
             typer.echo(mention.model_dump_json())
