@@ -269,9 +269,7 @@ def test_each_role_grants_exactly_what_its_function_calls(
     assert comparison.exact, comparison.report()
 
 
-def test_the_paths_reach_the_calls_that_need_care(
-    translated: Template, request: pytest.FixtureRequest
-) -> None:
+def test_the_paths_reach_the_calls_that_need_care(request: pytest.FixtureRequest) -> None:
     # GIVEN the observed needs for both backends
     local, comprehend = (observed_needs(backend, request) for backend in BACKENDS)
     bucket = STACK["ArticlesBucket"].attributes["Arn"]
