@@ -11,42 +11,22 @@ event source mapping does with the answer:
 
 Records that are not deleted come back after the queue's visibility timeout and, after the
 queue's ``maxReceiveCount``, SQS moves them to the dead-letter queue - the template's redrive
-policy decides, exactly as on AWS. The poller remembers the last error it saw per message id
-(from the handler's structured log), so a dead letter can say why it died.
+policy decides, exactly as on AWS. Why a dead letter died is the article's retry note, which the
+handler itself records (``newsflow dlq`` and ``newsflow demo`` read it); the poller reads no logs.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
-import json
-import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from newsflow.errors import Reason, Stage
 from newsflow_cli.lambda_runtime import ContainerPool, Invocation
 from newsflow_cli.stacks import EventSource, FunctionSpec, StackDescription
 
 _IDLE_SLEEP_SECONDS = 0.2
-_PIPELINE_ERROR = re.compile(
-    r"\b(" + "|".join(s.value for s in Stage) + r")/(" + "|".join(r.value for r in Reason) + r")"
-    r": (.+)$"
-)
-
-
-@dataclass(frozen=True)
-class FailureNote:
-    """The last error seen for one message (for dead letters: why it died)."""
-
-    function: str
-    message_id: str
-    stage: str
-    reason: str
-    detail: str
-    receive_count: int
 
 
 @dataclass(frozen=True)
@@ -135,72 +115,6 @@ def _failed_ids(invocation: Invocation, event: dict[str, Any], source: EventSour
     return failed
 
 
-def _json_lines(logs: str) -> list[dict[str, Any]]:
-    found = []
-    for line in logs.splitlines():
-        line = line.strip()
-        if not line.startswith("{"):
-            continue
-        with contextlib.suppress(ValueError):
-            value = json.loads(line)
-            if isinstance(value, dict):
-                found.append(value)
-    return found
-
-
-def _mentions(entry: dict[str, Any], record: dict[str, Any]) -> bool:
-    for value in entry.values():
-        if not isinstance(value, str) or len(value) < 8:
-            continue
-        if value == record["messageId"] or value in record.get("body", ""):
-            return True
-    return False
-
-
-def failure_note(
-    spec: FunctionSpec, invocation: Invocation, record: dict[str, Any], *, only_failure: bool
-) -> FailureNote:
-    """Why ``record`` failed, read from the invocation like a person reads CloudWatch Logs.
-
-    Prefers a structured log entry with a ``reason`` that mentions the record (its message id,
-    URL or article id), then the handler's exception, then a ``stage/reason: detail`` line.
-    """
-    receive_count = int(record.get("attributes", {}).get("ApproximateReceiveCount", "0") or 0)
-
-    def note(stage: Any, reason: Any, detail: Any) -> FailureNote:
-        return FailureNote(
-            function=spec.logical_id,
-            message_id=record["messageId"],
-            stage=str(stage or spec.short_name),
-            reason=str(reason or "unknown"),
-            detail=str(detail or ""),
-            receive_count=receive_count,
-        )
-
-    entries = [entry for entry in _json_lines(invocation.logs) if entry.get("reason")]
-    matching = [entry for entry in entries if _mentions(entry, record)]
-    if not matching and only_failure:
-        matching = entries
-    if matching:
-        entry = matching[-1]
-        return note(entry.get("stage"), entry.get("reason"), entry.get("detail"))
-    if invocation.timed_out:
-        return note(spec.short_name, "timeout", f"function timed out after {spec.timeout} s")
-    error = invocation.error
-    if error is not None:
-        return note(
-            getattr(error, "stage", None),
-            getattr(error, "reason", None) or invocation.error_type,
-            getattr(error, "detail", None) or invocation.error_message,
-        )
-    for line in reversed(invocation.logs.splitlines()):
-        if record["messageId"] in line or only_failure:
-            match = _PIPELINE_ERROR.search(line)
-            if match:
-                return note(match.group(1), match.group(2), match.group(3))
-    return note(spec.short_name, "unknown", "the handler reported this record as failed")
-
-
 @dataclass
 class Poller:
     """Runs the stack's SQS-triggered functions until their queues are empty."""
@@ -210,7 +124,6 @@ class Poller:
     pool: ContainerPool
     region: str
     on_batch: Callable[[BatchOutcome], None] | None = None
-    failures: dict[str, FailureNote] = field(default_factory=dict)
 
     @property
     def sources(self) -> list[tuple[FunctionSpec, EventSource]]:
@@ -266,10 +179,6 @@ class Poller:
         failed = _failed_ids(invocation, event, source)
         succeeded = [r for r in event["Records"] if r["messageId"] not in failed]
         self._delete(source, succeeded)
-        for record in event["Records"]:
-            if record["messageId"] in failed:
-                note = failure_note(spec, invocation, record, only_failure=len(failed) == 1)
-                self.failures[record["messageId"]] = note
         outcome = BatchOutcome(
             function=spec.logical_id,
             received=len(messages),

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from newsflow_cli.lambda_runtime import Invocation
-from newsflow_cli.poller import _failed_ids, build_sqs_event, failure_note
+from newsflow_cli.poller import _failed_ids, build_sqs_event
 from newsflow_cli.stacks import EventSource, FunctionSpec
 
 EVENTS_DIR = Path(__file__).resolve().parents[3] / "events"
@@ -132,38 +132,6 @@ def test_without_report_batch_item_failures_a_success_deletes_everything() -> No
     failed = _failed_ids(invocation, event, _source(report_failures=False))
     # THEN the return value is ignored, as Lambda ignores it
     assert failed == set()
-
-
-def test_the_failure_note_comes_from_the_log_line_about_that_record() -> None:
-    # GIVEN a log with structured warnings about two different URLs
-    event = _event("a", "b")
-    logs = "\n".join(
-        json.dumps(line)
-        for line in (
-            {"level": "WARNING", "url": "https://example.com/a", "stage": "fetch",
-             "reason": "timeout", "detail": "took too long"},
-            {"level": "WARNING", "url": "https://example.com/b", "stage": "fetch",
-             "reason": "http_error", "detail": "HTTP 503"},
-        )
-    )  # fmt: skip
-    invocation = Invocation("F", "r", result={}, logs=logs)
-    # WHEN the note for record "b" is taken
-    note = failure_note(_spec(), invocation, event["Records"][1], only_failure=False)
-    # THEN it is the line that mentions b's URL
-    assert (note.stage, note.reason, note.detail) == ("fetch", "http_error", "HTTP 503")
-    assert note.receive_count == 2
-
-
-def test_a_handler_exception_is_the_note_when_nothing_was_logged() -> None:
-    # GIVEN an invocation that raised before logging anything
-    event = _event("a")
-    invocation = Invocation(
-        "F", "r", error=ImportError("no module x"), error_type="ImportError", error_message="x"
-    )
-    # WHEN the note is taken
-    note = failure_note(_spec(), invocation, event["Records"][0], only_failure=True)
-    # THEN it names the exception and the function's stage
-    assert (note.stage, note.reason) == ("fetch", "ImportError")
 
 
 @pytest.mark.parametrize("result", [None, {}, {"batchItemFailures": []}])
