@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from pydantic import ValidationError
 
 from newsflow.aws_errors import translated
 from newsflow.errors import Reason, Stage, TransientError
@@ -21,7 +20,7 @@ from newsflow.storage.items import (
     RETRY_SK,
     RetryNote,
     article_pk,
-    article_record,
+    complete_record,
     entity_pk,
     get_item,
     serialize_item,
@@ -47,19 +46,15 @@ class ArticleTable:
         An item that lacks fields (written partially or by an older version) counts as absent,
         so the stage fetches again and rewrites it instead of failing on every delivery.
         """
-        item = get_item(
-            self._client,
-            self.table_name,
-            article_pk(article_id),
-            ARTICLE_SK,
-            f"reading article {article_id}",
+        return complete_record(
+            get_item(
+                self._client,
+                self.table_name,
+                article_pk(article_id),
+                ARTICLE_SK,
+                f"reading article {article_id}",
+            )
         )
-        if item is None:
-            return None
-        try:
-            return article_record(item)
-        except ValidationError:
-            return None
 
     def save_retry_note(self, note: RetryNote) -> None:
         """Remember why the last attempt failed; a later success leaves it as history."""

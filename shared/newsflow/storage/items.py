@@ -13,10 +13,10 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from newsflow.aws_errors import translated
 from newsflow.enrichment.aggregation import normalise_entity_key
@@ -92,6 +92,16 @@ def article_record(item: Mapping[str, Any]) -> ArticleRecord:
     return ArticleRecord.model_validate(article_attributes(item))
 
 
+def complete_record(item: Mapping[str, Any] | None) -> ArticleRecord | None:
+    """The record of an article item, or ``None`` when there is no item or it lacks fields."""
+    if item is None:
+        return None
+    try:
+        return article_record(item)
+    except ValidationError:
+        return None
+
+
 class RetryNote(BaseModel):
     """The last transient failure seen for an article (kept beside its item)."""
 
@@ -127,18 +137,24 @@ def query_items(
     client: DynamoDBClient, table_name: str, action: str, **kwargs: Any
 ) -> Iterator[dict[str, Any]]:
     """Every item a Query returns, page after page, deserialised."""
-    paginator = client.get_paginator("query")
-    with translated(action):
-        for page in paginator.paginate(TableName=table_name, **kwargs):
-            for item in page.get("Items", []):
-                yield deserialize_item(item)
+    return _paginate(client, "query", table_name, action, kwargs)
 
 
 def scan_items(
     client: DynamoDBClient, table_name: str, action: str, **kwargs: Any
 ) -> Iterator[dict[str, Any]]:
     """Every item a Scan returns: fine for a CLI, not for a hot path."""
-    paginator = client.get_paginator("scan")
+    return _paginate(client, "scan", table_name, action, kwargs)
+
+
+def _paginate(
+    client: DynamoDBClient,
+    operation: Literal["query", "scan"],
+    table_name: str,
+    action: str,
+    kwargs: dict[str, Any],
+) -> Iterator[dict[str, Any]]:
+    paginator: Any = client.get_paginator(operation)
     with translated(action):
         for page in paginator.paginate(TableName=table_name, **kwargs):
             for item in page.get("Items", []):

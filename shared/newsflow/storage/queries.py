@@ -28,6 +28,7 @@ from newsflow.storage.items import (
     article_id_of,
     article_pk,
     article_record,
+    complete_record,
     entity_pk,
     get_item,
     query_items,
@@ -85,13 +86,7 @@ class ArticleQueries:
 
     def record(self, article_id: str) -> ArticleRecord | None:
         """The article's complete record; ``None`` if missing or incomplete."""
-        item = self._article_item(article_id)
-        if item is None:
-            return None
-        try:
-            return article_record(item)
-        except ValidationError:
-            return None
+        return complete_record(self._article_item(article_id))
 
     def retry_note(self, article_id: str) -> RetryNote | None:
         """Why the last attempt on this article was retried; ``None`` if unknown or unreadable."""
@@ -238,10 +233,9 @@ class ArticleQueries:
             ExpressionAttributeValues=serialize_item({":sk": ARTICLE_SK}),
         )
         for item in items:
-            try:
-                yield article_record(item)
-            except ValidationError:
-                continue
+            record = complete_record(item)
+            if record is not None:
+                yield record
 
     def _article_item(self, article_id: str) -> dict[str, Any] | None:
         return get_item(
