@@ -248,6 +248,8 @@ def _render_demo(
         sentiment = ""
         if record.sentiment:
             sentiment = f"{record.sentiment.get('label')} {record.sentiment.get('score', 0):+.2f}"
+        elif record.language_supported is False:
+            sentiment = views.NOT_ANALYSED
         table.add_row(
             _short(record.url, base),
             f"[{styles.get(record.status, 'white')}]{status}[/]",

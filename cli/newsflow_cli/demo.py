@@ -33,6 +33,7 @@ class DemoRecord:
     title: str | None = None
     language: str | None = None
     sentiment: dict[str, Any] | None = None
+    language_supported: bool | None = None
     entities: list[dict[str, Any]] = field(default_factory=list)
     keys: dict[str, str] = field(default_factory=dict)
 
@@ -47,6 +48,7 @@ class DemoRecord:
             "title": self.title,
             "language": self.language,
             "sentiment": self.sentiment,
+            "language_supported": self.language_supported,
             "entities": self.entities,
         }
 
@@ -89,6 +91,7 @@ def _from_article(line: intake.IntakeLine, article: ArticleRecord) -> DemoRecord
         title=article.title,
         language=article.language,
         sentiment=article.sentiment.model_dump(mode="json") if article.sentiment else None,
+        language_supported=article.language_supported,
         entities=[entity.model_dump(mode="json") for entity in article.top_entities],
         keys=keys,
     )

@@ -20,6 +20,8 @@ URL_WIDTH = 60
 DETAIL_WIDTH = 80
 BODY_WIDTH = 100
 ELLIPSIS = "…"
+NOT_ANALYSED = "language not analysed"
+"""How an article enriched without analysis (no backend for its language) is labelled."""
 
 
 def clip(value: object, width: int) -> str:
@@ -39,6 +41,8 @@ def articles_table(rows: Iterable[Mapping[str, Any]]) -> Table:
         status_text = str(row.get("status") or "")
         if isinstance(failure, Mapping) and failure.get("reason"):
             status_text += f" ({failure.get('reason')})"
+        elif row.get("language_supported") is False:
+            status_text += f" ({NOT_ANALYSED})"
         view.add_row(
             str(row.get("article_id") or ""),
             status_text,

@@ -238,6 +238,10 @@ class EnrichmentInfo(_Model):
     model: str
     version: str
     language_supported: bool
+    reason: Annotated[
+        str | None,
+        Field(description="Why the text was not analysed (language_supported false), else None."),
+    ] = None
 
 
 class Enrichment(_Model):
@@ -286,6 +290,10 @@ class ArticleRecord(_Model):
     language: str | None = None
     word_count: int | None = None
     sentiment: Sentiment | None = None
+    language_supported: Annotated[
+        bool | None,
+        Field(description="False: enriched without analysis (no backend for its language)."),
+    ] = None
     top_entities: list[TopEntity] = Field(default_factory=list)
     raw_key: str | None = None
     article_key: str | None = None

@@ -409,14 +409,9 @@ class EnrichStage:
                 f"{words} words of text; at least {self._min_words} are needed to enrich",
                 stage=Stage.ENRICH,
             )
+        # A language no backend analyses is not a failure: the article is stored ENRICHED with
+        # its text, no entities, no sentiment and enrichment.language_supported false.
         enrichment = self._run_enricher(document)
-        if not enrichment.enrichment.language_supported:
-            raise PermanentError(
-                Reason.UNSUPPORTED_LANGUAGE,
-                f"language '{document.language or 'unknown'}' is not supported by the "
-                f"'{enrichment.enrichment.backend}' backend ({enrichment.enrichment.model})",
-                stage=Stage.ENRICH,
-            )
         enriched = EnrichedArticle.model_validate(
             {**document.model_dump(), **enrichment.model_dump()}
         )

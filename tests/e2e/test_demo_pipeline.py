@@ -129,11 +129,15 @@ def test_a_german_article_is_not_given_english_entities(
 ) -> None:
     # GIVEN a German article and the English-only local model
     record = _record(demo_result, sample_site.url("/de/hamburger-hafen.html"))
-    # THEN it is marked unsupported rather than enriched with garbage
+    # THEN it is ENRICHED (never FAILED for its language) but not analysed: no garbage
+    # entities, no sentiment, and marked as such
     assert record.language == "de"
-    assert record.status == "FAILED"
-    assert record.failure == {"stage": "enrich", "reason": "unsupported_language"}
+    assert record.status == "ENRICHED"
+    assert record.failure is None
+    assert record.language_supported is False
     assert record.entities == []
+    assert record.sentiment is None
+    assert record.keys.get("enriched")
 
 
 def test_an_always_unavailable_page_ends_in_the_dlq_after_every_retry(

@@ -151,7 +151,7 @@ def test_missing_document_is_a_permanent_failure(
     assert record.failure.stage == "enrich"
 
 
-def test_non_english_text_is_failed_unsupported_without_entities(
+def test_non_english_text_is_enriched_unanalysed_without_entities(
     pipeline: Any, enrich_handler: Any, sample_event: Any, lambda_context: Any
 ) -> None:
     # GIVEN a German article
@@ -165,14 +165,16 @@ def test_non_english_text_is_failed_unsupported_without_entities(
     # WHEN the handler runs with the English-only local backend
     response = enrich_handler.lambda_handler(event_for(sample_event, message), lambda_context)
 
-    # THEN it is consumed and FAILED unsupported_language; no entity items are written
+    # THEN it is consumed and ENRICHED without analysis (never FAILED for its language): the
+    # enriched document is stored, marked language_supported false, and no entity items exist
     assert response == {"batchItemFailures": []}
     table = ArticleTable(pipeline.table, pipeline.dynamodb)
     record = table.get(message["article_id"])
-    assert record is not None and record.failure is not None
-    assert record.failure.reason == "unsupported_language"
+    assert record is not None and record.failure is None
+    assert record.status == "ENRICHED"
+    assert record.language_supported is False and record.sentiment is None
     assert ArticleQueries(pipeline.table, pipeline.dynamodb).mentioning("Helga Schmidt") == []
-    assert pipeline.keys("enriched/") == []
+    assert len(pipeline.keys("enriched/")) == 1
 
 
 def test_tiny_text_is_a_permanent_failure(

@@ -51,9 +51,15 @@ def resolve_language(text: str, language: str | None) -> str | None:
     return normalise_language_tag(language, keep_traditional_chinese=True) or detect_language(text)
 
 
-def _info(backend: str, model: str, *, language_supported: bool) -> EnrichmentInfo:
+def _info(
+    backend: str, model: str, *, language_supported: bool, reason: str | None = None
+) -> EnrichmentInfo:
     return EnrichmentInfo(
-        backend=backend, model=model, version=__version__, language_supported=language_supported
+        backend=backend,
+        model=model,
+        version=__version__,
+        language_supported=language_supported,
+        reason=reason,
     )
 
 
@@ -72,10 +78,15 @@ def analysis_result(
     )
 
 
-def unsupported(backend: str, model: str) -> Enrichment:
+def unsupported(backend: str, model: str, language: str | None = None) -> Enrichment:
     """The result for a language the backend cannot analyse: nothing rather than noise."""
     return Enrichment(
         entities=[],
         sentiment=None,
-        enrichment=_info(backend, model, language_supported=False),
+        enrichment=_info(
+            backend,
+            model,
+            language_supported=False,
+            reason=f"no {backend!r} model for language {language or 'unknown'!r}",
+        ),
     )

@@ -92,7 +92,7 @@ class ComprehendEnricher:
         require_text(text)
         detected = resolve_language(text, language) or "en"
         if detected not in SUPPORTED_LANGUAGES:
-            return unsupported(self.backend, self.model)
+            return unsupported(self.backend, self.model, detected)
         code = cast("LanguageCodeType", detected)
 
         sentences = sentence_spans(text)

@@ -98,7 +98,7 @@ class LocalEnricher:
         detected = resolve_language(text, language)
         # Undecidable (very short text, no hint): analyse it as English rather than drop it.
         if detected is not None and detected not in SUPPORTED_LANGUAGES:
-            return unsupported(self.backend, self.model)
+            return unsupported(self.backend, self.model, detected)
 
         analysed = analysed_part(text, self.max_chars)
         # One doc per line (paragraph): an entity never spans a line break, where the model

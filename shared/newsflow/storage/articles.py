@@ -86,7 +86,7 @@ class ArticleTable:
             increment="attempts",
             remove=[
                 "failure", "failure_reason", "failed_at", "handoff_at",
-                "sentiment", "top_entities", "enriched_key",
+                "sentiment", "top_entities", "enriched_key", "language_supported",
             ],
         )  # fmt: skip
 
@@ -155,6 +155,7 @@ class ArticleTable:
                 "sentiment": article.sentiment.model_dump(mode="json")
                 if article.sentiment
                 else None,
+                "language_supported": article.enrichment.language_supported,
                 "top_entities": [entity.model_dump(mode="json") for entity in top_entities],
                 "entity_keys": [f"{pk}|{sk}" for pk, sk in new_keys],
                 "updated_at": at.isoformat(),

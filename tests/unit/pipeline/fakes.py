@@ -184,6 +184,7 @@ class FakeArticles:
                 "status": ArticleStatus.ENRICHED,
                 "enriched_key": enriched_key,
                 "sentiment": article.sentiment,
+                "language_supported": article.enrichment.language_supported,
                 "top_entities": list(top_entities),
                 "failure": None,
                 "updated_at": at,

@@ -130,17 +130,24 @@ def test_too_little_text_is_failed_without_calling_the_enricher(world: World) ->
     assert "enricher.enrich" not in world.journal.calls
 
 
-def test_an_unsupported_language_is_failed(world: World) -> None:
+def test_an_unsupported_language_is_enriched_without_analysis(world: World) -> None:
     # GIVEN an enricher that does not handle the language
     world.enricher.language_supported = False
 
-    # WHEN the message is handled, THEN the article is FAILED (unsupported_language)
+    # WHEN the message is handled
     result = world.stage.run(world.message)
-    assert result.failure is not None
-    assert (result.failure.stage, result.failure.reason) == (
-        Stage.ENRICH,
-        Reason.UNSUPPORTED_LANGUAGE,
-    )
+
+    # THEN the article is never FAILED for its language: it ends ENRICHED, its enriched document
+    # stored with the text, no entities, no sentiment and language_supported false
+    assert result.outcome is Outcome.ENRICHED and result.failure is None
+    stored = world.documents.objects[result.keys["enriched"]]
+    assert stored["entities"] == [] and stored["sentiment"] is None
+    assert stored["enrichment"]["language_supported"] is False
+    assert stored["text"]
+    record = world.articles.records[world.message.article_id]
+    assert record.status is ArticleStatus.ENRICHED
+    assert record.language_supported is False and record.sentiment is None
+    assert record.top_entities == []
 
 
 def test_a_throttled_enricher_raises_and_leaves_a_retry_note(world: World) -> None:
