@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
@@ -297,6 +297,10 @@ def demo(
         Path | None,
         typer.Option("--json", help="Write one JSON record per input line to this file."),
     ] = None,
+    report_out: Annotated[
+        Path | None,
+        typer.Option("--report", help="Write the run's HTML report (newsflow report) here."),
+    ] = None,
     template: TemplateOption = Path("template.yaml"),
     timeout: Annotated[float, typer.Option(help="Give up waiting for the queues after s.")] = 300,
 ) -> None:
@@ -343,6 +347,12 @@ def demo(
         if json_out is not None:
             json_out.write_text(records_json(result.records) + "\n", encoding="utf-8")
             console.print(f"records written to {json_out}")
+        if report_out is not None:
+            from newsflow_cli.report import build_report, write_report
+
+            today = datetime.now(UTC).date()
+            write_report(build_report(target, today, today), report_out)
+            console.print(f"report written to {report_out.resolve()} (open it in a browser)")
     if not result.drain.drained:
         fail(f"the queues did not drain within {timeout:.0f} s; results above are partial")
 
@@ -552,6 +562,43 @@ def entity(
         typer.echo(f"no article mentions {name!r}")
         return
     _stdout().print(views.mentions_table(name, mentions))
+
+
+def _report_range(since: str | None, until: str | None) -> tuple[date, date]:
+    try:
+        last = date.fromisoformat(until) if until else datetime.now(UTC).date()
+    except ValueError:
+        fail(f"--until wants a date like 2026-11-20, got {until!r}")
+    first = _parse_since(since) or last - timedelta(days=6)
+    if first > last:
+        fail(f"--since {first} is after --until {last}")
+    return first, last
+
+
+@app.command()
+@one_line_errors
+def report(
+    since: Annotated[
+        str | None, typer.Option(help="First day (YYYY-MM-DD; default: 6 days before --until).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Last day (YYYY-MM-DD; default: today).")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path(
+        "report.html"
+    ),
+    stack: StackOption = None,
+) -> None:
+    """One self-contained HTML page about a date range: what came in, failed, who is in the news.
+
+    Reads the range by key and by index (never a table scan); says on the page what it read.
+    """
+    from newsflow_cli.report import build_report, write_report
+
+    first, last = _report_range(since, until)
+    built = build_report(_target(stack), first, last)
+    write_report(built, out)
+    typer.echo(f"report of {built.articles} articles ({first} .. {last}) written to {out}")
 
 
 def _retry_notes(target: Target) -> ArticleQueries:
