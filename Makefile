@@ -32,8 +32,8 @@ format: install ## ruff format and the fixable lint findings
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-demo: install ## the whole pipeline locally on the sample articles
-	$(BIN)/newsflow demo
+demo: install ## the whole pipeline locally on the sample articles, ending with its HTML report
+	$(BIN)/newsflow demo --report .newsflow/demo-report.html
 
 clean: ## remove the venv, build output and caches
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
