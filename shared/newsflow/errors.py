@@ -27,6 +27,7 @@ class Reason(StrEnum):
     BLOCKED_URL = "blocked_url"
     HTTP_ERROR = "http_error"
     NOT_HTML = "not_html"
+    NOT_A_FEED = "not_a_feed"  # a source answered with something that is no feed or sitemap
     TOO_LARGE = "too_large"
     TIMEOUT = "timeout"
     CONNECTION_ERROR = "connection_error"

@@ -40,12 +40,8 @@ from newsflow.errors import PermanentError, Reason, Stage, TransientError
 from newsflow.fetching import addresses as address_policy
 from newsflow.fetching.addresses import Resolver, check_address, connect_form, is_loopback, parse_ip
 from newsflow.fetching.deadline import FetchDeadline, Watchdog
-from newsflow.fetching.sniffing import (
-    HTML_MEDIA_TYPES,
-    binary_reason,
-    looks_like_html,
-    parse_content_type,
-)
+from newsflow.fetching.modes import HTML, ContentMode
+from newsflow.fetching.sniffing import parse_content_type
 from newsflow.fetching.target import Target, target_for
 from newsflow.settings import FetchPolicy
 
@@ -70,6 +66,24 @@ class FetchedPage:
     charset: str | None  # from the Content-Type header, if Python knows the encoding
     body: bytes = field(repr=False)  # decoded body, <= policy.max_content_bytes
     redirects: tuple[str, ...] = ()  # URLs followed, in order
+    etag: str | None = None  # validators for the next conditional GET
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        """A conditional GET answered ``304 Not Modified`` (empty body, nothing to parse)."""
+        return self.status == NOT_MODIFIED
+
+
+NOT_MODIFIED = 304
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What one call asks for beyond the URL: the content mode and extra request headers."""
+
+    mode: ContentMode = HTML
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def _blocked(detail: str) -> PermanentError:
@@ -118,20 +132,31 @@ class SafeFetcher:
         self._idle: OrderedDict[_PoolKey, _Connection] = OrderedDict()
         self._idle_lock = threading.Lock()
 
-    def fetch(self, url: str) -> FetchedPage:
+    def fetch(
+        self,
+        url: str,
+        *,
+        mode: ContentMode = HTML,
+        conditional: dict[str, str] | None = None,
+    ) -> FetchedPage:
         """GET ``url``, following up to ``policy.max_redirects`` checked redirects.
+
+        ``mode`` says which content is accepted (HTML unless told); ``conditional`` holds
+        ``If-None-Match``/``If-Modified-Since`` headers, and a ``304`` answer to them comes
+        back as a page with ``not_modified`` set and an empty body.
 
         Raises PermanentError (invalid/blocked URL, 4xx, not HTML, too large, TLS failure,
         too many redirects, host that does not exist) or TransientError (timeout, connection
         failure, DNS hiccup, 408/429/5xx), both with ``stage=fetch``.
         """
         state = FetchDeadline(url, self._policy)
+        request = _Request(mode, tuple((conditional or {}).items()))
         try:
             redirects: list[str] = []
             current = url
             while True:
                 target = target_for(current)
-                location = self._hop(target, state)
+                location = self._hop(target, state, request)
                 if isinstance(location, FetchedPage):
                     return replace(location, requested_url=url, redirects=tuple(redirects))
                 next_url = urljoin(target.url, _location_text(location))
@@ -158,7 +183,9 @@ class SafeFetcher:
 
     # ------------------------------------------------------------------ one hop
 
-    def _hop(self, target: Target, state: FetchDeadline) -> FetchedPage | str:
+    def _hop(
+        self, target: Target, state: FetchDeadline, request: _Request = _Request()
+    ) -> FetchedPage | str:
         """One request: the page, or the Location to follow next."""
         addresses = self._checked_addresses(target)
         state.check_deadline()
@@ -167,15 +194,15 @@ class SafeFetcher:
         keep = False
         try:
             try:
-                response, sock = self._send(conn, target, state)
+                response, sock = self._send(conn, target, state, request)
             except TransientError:
                 if not reused or state.expired():
                     raise
                 # The server closed an idle keep-alive connection under us: retry once, fresh.
                 conn.close()
                 conn, key, reused = self._connect(target, addresses, state, reuse=False)
-                response, sock = self._send(conn, target, state)
-            result = self._handle(response, target, state)
+                response, sock = self._send(conn, target, state, request)
+            result = self._handle(response, target, state, request)
             keep = isinstance(result, FetchedPage) and _reusable(conn, sock, response, state)
             return result
         finally:
@@ -312,7 +339,11 @@ class SafeFetcher:
         return _WatchedHTTPConnection(address, target.port, timeout=timeout)
 
     def _send(
-        self, conn: _Connection, target: Target, state: FetchDeadline
+        self,
+        conn: _Connection,
+        target: Target,
+        state: FetchDeadline,
+        request: _Request = _Request(),
     ) -> tuple[BaseHTTPResponse, socket.socket | None]:
         """Send the GET and read the status line and headers."""
         policy = self._policy
@@ -324,8 +355,9 @@ class SafeFetcher:
                 headers={
                     "Host": target.host_header,
                     "User-Agent": policy.user_agent,
-                    "Accept": ACCEPT,
+                    "Accept": request.mode.accept,
                     "Accept-Encoding": ACCEPT_ENCODING,
+                    **dict(request.headers),
                 },
                 preload_content=False,
                 decode_content=True,
@@ -352,9 +384,27 @@ class SafeFetcher:
         return response, sock
 
     def _handle(
-        self, response: BaseHTTPResponse, target: Target, state: FetchDeadline
+        self,
+        response: BaseHTTPResponse,
+        target: Target,
+        state: FetchDeadline,
+        request: _Request = _Request(),
     ) -> FetchedPage | str:
         status = response.status
+        etag = response.headers.get("ETag")
+        last_modified = response.headers.get("Last-Modified")
+        if status == NOT_MODIFIED and request.headers:
+            response.drain_conn()
+            return FetchedPage(
+                requested_url=target.url,
+                final_url=target.url,
+                status=status,
+                content_type="",
+                charset=None,
+                body=b"",
+                etag=etag,
+                last_modified=last_modified,
+            )
         if status in REDIRECT_STATUSES:
             location = response.headers.get("Location")
             if location:
@@ -375,24 +425,20 @@ class SafeFetcher:
             )
         content_types = response.headers.getlist("Content-Type")
         media_type, charset = parse_content_type(content_types[-1] if content_types else "")
-        if media_type and media_type not in HTML_MEDIA_TYPES:
-            raise _not_html(f"content type {media_type} is not HTML")
+        mode = request.mode
+        if media_type and not mode.accepts(media_type):
+            raise mode.refused(f"content type {media_type} is not {mode.name}")
         self._check_encoding(response)
         body = self._read_body(response, state)
-        if not media_type:
-            if not looks_like_html(body):
-                raise _not_html("no Content-Type and the body does not look like HTML")
-            media_type = "text/html"
-        binary = binary_reason(body, charset)
-        if binary is not None:
-            raise _not_html(f"served as {media_type} but {binary}")
         return FetchedPage(
             requested_url=target.url,
             final_url=target.url,
             status=status,
-            content_type=media_type,
+            content_type=mode.checked_media_type(media_type, body, charset),
             charset=charset,
             body=body,
+            etag=etag,
+            last_modified=last_modified,
         )
 
     def _check_encoding(self, response: BaseHTTPResponse) -> None:
@@ -530,10 +576,6 @@ def _protocol_error(detail: str) -> PermanentError:
 
 def _connection_error(detail: str) -> TransientError:
     return TransientError(Reason.CONNECTION_ERROR, detail, stage=Stage.FETCH)
-
-
-def _not_html(detail: str) -> PermanentError:
-    return PermanentError(Reason.NOT_HTML, detail, stage=Stage.FETCH)
 
 
 def _too_large(detail: str) -> PermanentError:
