@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from newsflow.duplicates import DuplicateDetector
 from newsflow.extraction import parse_html
 from newsflow.fetching import SafeFetcher
 from newsflow.models import parse_ingest_body
@@ -29,6 +30,7 @@ from newsflow.pipeline import FetchStage
 from newsflow.records import process_record
 from newsflow.settings import get_fetch_policy, get_fetch_settings
 from newsflow.storage import ArticleTable, DocumentStore, MessageQueue
+from newsflow.storage.fingerprints import FingerprintIndex
 
 
 class IngestRecord(SqsRecordModel):
@@ -53,12 +55,17 @@ processor = BatchProcessor(
 def _stage() -> FetchStage:
     """Built on the first record, once per container (clients are not created at import)."""
     settings = get_fetch_settings()
+    documents = DocumentStore(settings.ARTICLES_BUCKET, boto3.client("s3"))
+    dynamodb = boto3.client("dynamodb")
     return FetchStage(
         fetcher=SafeFetcher(get_fetch_policy()),
         parse=parse_html,
-        documents=DocumentStore(settings.ARTICLES_BUCKET, boto3.client("s3")),
-        table=ArticleTable(settings.ARTICLES_TABLE, boto3.client("dynamodb")),
+        documents=documents,
+        table=ArticleTable(settings.ARTICLES_TABLE, dynamodb),
         enrich_queue=MessageQueue(settings.ENRICH_QUEUE_URL, boto3.client("sqs")),
+        duplicates=DuplicateDetector(
+            FingerprintIndex(settings.ARTICLES_TABLE, dynamodb), documents
+        ),
     )
 
 

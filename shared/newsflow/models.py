@@ -153,6 +153,14 @@ class EnrichMessage(_Model):
     article_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
     bucket: Annotated[str, Field(min_length=1)]
     key: Annotated[str, Field(min_length=1)]
+    reuse_enrichment_of: Annotated[
+        str | None,
+        Field(
+            max_length=64,
+            pattern=r"^[0-9a-f]+$",
+            description="An exact copy: reuse this article's enrichment if it has one.",
+        ),
+    ] = None
 
 
 def parse_enrich_body(body: str | None) -> EnrichMessage:
@@ -200,6 +208,13 @@ class ParsedArticle(_Model):
     word_count: int = 0
     fetched_at: datetime | None = None
     extractor: ExtractorInfo
+    duplicate_of: Annotated[
+        str | None, Field(description="article_id of the earlier article this one repeats.")
+    ] = None
+    cluster_id: Annotated[
+        str | None, Field(description="Shared by every copy of one story: its first article_id.")
+    ] = None
+    version: Annotated[int, Field(ge=1, description="1, then one more per changed re-fetch.")] = 1
 
 
 class Mention(_Model):
@@ -275,6 +290,16 @@ class TopEntity(_Model):
     salience: float
 
 
+class ArticleVersion(_Model):
+    """One stored version of an article: its documents stay in S3 under versioned keys."""
+
+    version: int
+    article_key: str
+    enriched_key: str | None = None
+    text_sha256: str | None = None
+    fetched_at: datetime
+
+
 class ArticleRecord(_Model):
     """The article as tracked in DynamoDB (domain view; see storage for the item shape)."""
 
@@ -299,6 +324,27 @@ class ArticleRecord(_Model):
     article_key: str | None = None
     enriched_key: str | None = None
     content_sha256: str | None = None
+    text_sha256: Annotated[
+        str | None, Field(description="SHA-256 of the whitespace-normalised extracted text.")
+    ] = None
+    duplicate_of: str | None = None
+    duplicate_kind: Annotated[
+        Literal["exact", "near"] | None,
+        Field(description="exact: same text, enrichment reused; near: similar, enriched."),
+    ] = None
+    similarity: Annotated[
+        float | None, Field(description="Shingle Jaccard similarity to duplicate_of.")
+    ] = None
+    cluster_id: str | None = None
+    version: int = 1
+    versions: Annotated[
+        list[ArticleVersion], Field(description="The latest versions, oldest first.")
+    ] = Field(default_factory=list)
+    etag: str | None = None
+    last_modified: str | None = None
+    checked_at: Annotated[
+        datetime | None, Field(description="Last re-fetch that found the page unchanged.")
+    ] = None
     source: str | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
     attempts: int = 0

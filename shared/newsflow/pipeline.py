@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import BaseModel
 
 from newsflow.errors import PermanentError, PipelineError, Reason, Stage
+from newsflow.duplicates import DuplicateDetector, reused_enrichment
+from newsflow.fingerprints import text_sha256
 from newsflow.models import (
     ArticleRecord,
     ArticleStatus,
@@ -100,6 +102,8 @@ class DocumentStorage(Protocol):
     def put_json(self, key: str, payload: Mapping[str, Any] | Sequence[Any]) -> None: ...
 
     def get_parsed(self, key: str) -> ParsedArticle: ...
+
+    def get_json(self, key: str) -> Any: ...
 
 
 class ArticleStorage(Protocol):
@@ -178,6 +182,11 @@ def _note_retry(
         table.save_retry_note(note)
 
 
+def _exact_original(record: ArticleRecord) -> str | None:
+    """The article whose enrichment an exact copy reuses (``None`` for any other article)."""
+    return record.duplicate_of if record.duplicate_kind == "exact" else None
+
+
 def _failure(error: PipelineError) -> Failure:
     return Failure(
         stage=error.stage,
@@ -199,6 +208,7 @@ class FetchStage:
         table: ArticleStorage,
         enrich_queue: MessageSender,
         clock: Callable[[], datetime] = utc_now,
+        duplicates: DuplicateDetector | None = None,
     ) -> None:
         self._fetcher = fetcher
         self._parse = parse
@@ -206,6 +216,7 @@ class FetchStage:
         self._table = table
         self._enrich_queue = enrich_queue
         self._clock = clock
+        self._duplicates = duplicates
 
     @property
     def documents(self) -> DocumentStorage:
@@ -226,7 +237,7 @@ class FetchStage:
             if existing.status is ArticleStatus.FETCHED and existing.article_key:
                 if existing.handoff_at is not None:
                     return StageResult(Outcome.SKIPPED, article_id)
-                self._hand_off(article_id, existing.article_key)
+                self._hand_off(article_id, existing.article_key, _exact_original(existing))
                 return StageResult(Outcome.RESUMED, article_id)
 
         try:
@@ -276,7 +287,19 @@ class FetchStage:
                 "fetched_at": now,
             }
         )
+        verdict = self._duplicates.judge(article_id, document.text) if self._duplicates else None
+        if verdict is not None:
+            document.duplicate_of, document.cluster_id = verdict.duplicate_of, verdict.cluster_id
         article_key = self._documents.put_document(ARTICLES_PREFIX, article_id, day, document)
+        if self._duplicates is not None and verdict is not None:
+            self._duplicates.register(
+                verdict,
+                article_id=article_id,
+                article_key=article_key,
+                url=document.url or canonical_url,
+                title=document.title,
+                at=now,
+            )
         self._table.save_fetched(
             ArticleRecord(
                 article_id=article_id,
@@ -292,13 +315,19 @@ class FetchStage:
                 raw_key=raw_key,
                 article_key=article_key,
                 content_sha256=hashlib.sha256(page.body).hexdigest(),
+                text_sha256=text_sha256(document.text),
+                duplicate_of=verdict.duplicate_of if verdict else None,
+                duplicate_kind=verdict.kind if verdict else None,
+                similarity=verdict.similarity if verdict else None,
+                cluster_id=verdict.cluster_id if verdict else None,
                 source=message.source,
                 metadata=message.metadata,
                 created_at=existing.created_at if existing else now,
                 updated_at=now,
             )
         )
-        self._hand_off(article_id, article_key)
+        reuse_of = verdict.duplicate_of if verdict and verdict.reuses_enrichment else None
+        self._hand_off(article_id, article_key, reuse_of)
         return StageResult(
             Outcome.FETCHED, article_id, keys={"raw": raw_key, "article": article_key}
         )
@@ -315,10 +344,14 @@ class FetchStage:
                 stage=Stage.PARSE,
             ) from exc
 
-    def _hand_off(self, article_id: str, article_key: str) -> None:
-        self._enrich_queue.send(
-            EnrichMessage(article_id=article_id, bucket=self._documents.bucket, key=article_key)
+    def _hand_off(self, article_id: str, article_key: str, reuse_of: str | None = None) -> None:
+        message = EnrichMessage(
+            article_id=article_id,
+            bucket=self._documents.bucket,
+            key=article_key,
+            reuse_enrichment_of=reuse_of,
         )
+        self._enrich_queue.send(message.model_dump_json(exclude_none=True))
         self._table.mark_handoff(article_id, self._clock())
 
     def _record_failure(
@@ -411,7 +444,7 @@ class EnrichStage:
             )
         # A language no backend analyses is not a failure: the article is stored ENRICHED with
         # its text, no entities, no sentiment and enrichment.language_supported false.
-        enrichment = self._run_enricher(document)
+        enrichment = self._reused_enrichment(message, document) or self._run_enricher(document)
         enriched = EnrichedArticle.model_validate(
             {**document.model_dump(), **enrichment.model_dump()}
         )
@@ -429,6 +462,15 @@ class EnrichStage:
             max_entity_items=self._max_entity_items,
         )
         return StageResult(Outcome.ENRICHED, message.article_id, keys={"enriched": enriched_key})
+
+    def _reused_enrichment(
+        self, message: EnrichMessage, document: ParsedArticle
+    ) -> Enrichment | None:
+        """An exact copy takes its original's enrichment: no second enricher call."""
+        if not message.reuse_enrichment_of:
+            return None
+        original = self._table.get(message.reuse_enrichment_of)
+        return reused_enrichment(original, self._documents, document)
 
     def _run_enricher(self, document: ParsedArticle) -> Enrichment:
         try:

@@ -107,3 +107,19 @@ def count_words(text: str) -> int:
     """Words in ``text`` by the rules of each script (see the module docstring)."""
     runs = _token_pattern().findall(text)  # the unspaced run, or "" for any other word
     return sum(_words_in_unspaced_run(run) if run else 1 for run in runs)
+
+
+def word_tokens(text: str) -> list[str]:
+    """The words of ``text`` by the same rule as :func:`count_words`, case-folded.
+
+    A run of an unspaced script (Thai, Lao, Khmer, Myanmar) has no word boundaries to go by,
+    so each of its base letters is a token; Han and kana are one token per character already.
+    """
+    tokens: list[str] = []
+    for match in _token_pattern().finditer(text):
+        run = match.group("unspaced")
+        if run:
+            tokens.extend(ch for ch in run if _category_letter(ord(ch)) != "M")
+        else:
+            tokens.append(match.group(0).casefold())
+    return tokens

@@ -192,7 +192,20 @@ def run_every_path(backend: str, request: pytest.FixtureRequest) -> dict[str, se
     # fetch: a good page, a 404 (permanent), a 503 (transient), a body with no URL (rejected)
     good = page_server.add("/news/harbour-bridge", make_article_page())
     busy = page_server.add("/busy", b"<html>busy</html>", status=503)
-    bodies = [good, json.dumps({"url": page_server.url("/gone")}), busy, '{"url": ']
+    # the same text under another URL (exact copy), and an edited copy (near: reads the original)
+    copy_url = page_server.add("/wire/harbour-bridge", make_article_page())
+    extra = b"<p>Residents can comment on the plans online until the end of the month.</p>"
+    near_url = page_server.add(
+        "/wire/harbour-bridge-2", make_article_page().replace(b"</article>", extra + b"</article>")
+    )
+    bodies = [
+        good,
+        json.dumps({"url": page_server.url("/gone")}),
+        busy,
+        '{"url": ',
+        copy_url,
+        near_url,
+    ]
     event = deliver(pipeline, pipeline.ingest_queue_url, bodies)
     with recorder.calls_of("FetchFunction"):
         first = fetch.lambda_handler(event, context)
@@ -201,7 +214,10 @@ def run_every_path(backend: str, request: pytest.FixtureRequest) -> dict[str, se
     assert retried(first) == retried(redelivered) == [busy_id]
 
     # enrich: the good article, a missing document (permanent), a body that is no message
-    [handoff] = pipeline.receive_all(pipeline.enrich_queue_url)
+    handoffs = pipeline.receive_all(pipeline.enrich_queue_url)
+    [copy_handoff] = [h for h in handoffs if "reuse_enrichment_of" in json.loads(h["Body"])]
+    original_id = json.loads(copy_handoff["Body"])["reuse_enrichment_of"]
+    [handoff] = [h for h in handoffs if json.loads(h["Body"])["article_id"] == original_id]
     key = json.loads(handoff["Body"])["key"]
     text = json.loads(pipeline.s3.get_object(Bucket=pipeline.bucket, Key=key)["Body"].read())[
         "text"
@@ -230,6 +246,9 @@ def run_every_path(backend: str, request: pytest.FixtureRequest) -> dict[str, se
             good_only["Records"][0]["messageId"]
         ]
         comprehend.assert_no_pending_responses()
+        # the exact copy reuses the original's enrichment: it reads the enriched document
+        copy_event = deliver(pipeline, pipeline.enrich_queue_url, [copy_handoff["Body"]])
+        assert retried(enrich.lambda_handler(copy_event, context)) == []
     return recorder.needs
 
 
@@ -282,8 +301,15 @@ def test_the_paths_reach_the_calls_that_need_care(request: pytest.FixtureRequest
             (("s3:prefix", f"articles/dt=2026-11-20/{MISSING_ARTICLE_ID}.json"),),
         )
     }
-    # AND fetch never reads or lists the bucket
-    assert not {n.action for n in local["FetchFunction"]} & {"s3:GetObject", "s3:ListBucket"}
+    # AND fetch reads parsed documents only (a near-duplicate candidate's) and never lists
+    reads = {n.resource for n in local["FetchFunction"] if n.action == "s3:GetObject"}
+    assert reads and all(read.startswith(f"{bucket}/articles/") for read in reads)
+    assert "s3:ListBucket" not in {n.action for n in local["FetchFunction"]}
+    # AND enrich reads an original's enriched document for its exact copy
+    assert any(
+        n.action == "s3:GetObject" and n.resource.startswith(f"{bucket}/enriched/")
+        for n in local["EnrichFunction"]
+    )
     # AND only the Comprehend backend calls Comprehend, with the two batch calls
     assert {
         n.action for n in comprehend["EnrichFunction"] if n.action.startswith("comprehend:")
@@ -394,8 +420,11 @@ def test_a_removed_grant_is_reported_missing(
         (
             "local",
             "EnrichFunction",
-            {"Action": "s3:GetObject", "Resource": {"Fn::Sub": "${ArticlesBucket.Arn}/enriched/*"}},
-            ("s3:GetObject", STACK["ArticlesBucket"].attributes["Arn"] + "/enriched/*"),
+            {
+                "Action": "s3:DeleteObject",
+                "Resource": {"Fn::Sub": "${ArticlesBucket.Arn}/enriched/*"},
+            },
+            ("s3:DeleteObject", STACK["ArticlesBucket"].attributes["Arn"] + "/enriched/*"),
         ),
         (
             "comprehend",

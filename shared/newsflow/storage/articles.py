@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from newsflow.aws_errors import translated
-from newsflow.errors import Reason, Stage, TransientError
 from newsflow.models import ArticleRecord, ArticleStatus, EnrichedArticle, Failure, TopEntity
 from newsflow.storage.items import (
     ARTICLE_SK,
     RETRY_SK,
     RetryNote,
     article_pk,
+    batch_write,
     complete_record,
     entity_pk,
     get_item,
@@ -28,9 +28,6 @@ from newsflow.storage.items import (
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-_BATCH_WRITE_SIZE = 25
-_BATCH_WRITE_ATTEMPTS = 5
 
 
 class ArticleTable:
@@ -261,23 +258,4 @@ class ArticleTable:
         self._batch_write(requests)
 
     def _batch_write(self, requests: list[dict[str, Any]]) -> None:
-        """BatchWriteItem in chunks of 25, retrying unprocessed items a few times."""
-        for start in range(0, len(requests), _BATCH_WRITE_SIZE):
-            pending: list[dict[str, Any]] = requests[start : start + _BATCH_WRITE_SIZE]
-            for _ in range(_BATCH_WRITE_ATTEMPTS):
-                if not pending:
-                    break
-                with translated("writing entity index items"):
-                    response = self._client.batch_write_item(
-                        RequestItems={self.table_name: pending}  # type: ignore[dict-item]
-                    )
-                pending = [
-                    dict(request)
-                    for request in response.get("UnprocessedItems", {}).get(self.table_name, [])
-                ]
-            if pending:
-                raise TransientError(
-                    Reason.THROTTLED,
-                    f"{len(pending)} entity index writes left unprocessed after retries",
-                    stage=Stage.STORE,
-                )
+        batch_write(self._client, self.table_name, requests, "entity index items")

@@ -20,10 +20,14 @@ from pydantic import BaseModel, ValidationError
 
 from newsflow.aws_errors import translated
 from newsflow.enrichment.aggregation import normalise_entity_key
+from newsflow.errors import Reason, Stage, TransientError
 from newsflow.models import ArticleRecord, Failure
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+_BATCH_WRITE_SIZE = 25
+_BATCH_ATTEMPTS = 5
 
 ARTICLE_SK = "ARTICLE"
 RETRY_SK = "RETRY"  # the last transient failure of an article, so a dead letter can say why
@@ -159,3 +163,28 @@ def _paginate(
         for page in paginator.paginate(TableName=table_name, **kwargs):
             for item in page.get("Items", []):
                 yield deserialize_item(item)
+
+
+def batch_write(
+    client: DynamoDBClient, table_name: str, requests: list[dict[str, Any]], what: str
+) -> None:
+    """BatchWriteItem in chunks of 25, retrying unprocessed items a few times."""
+    for start in range(0, len(requests), _BATCH_WRITE_SIZE):
+        pending: list[dict[str, Any]] = requests[start : start + _BATCH_WRITE_SIZE]
+        for _ in range(_BATCH_ATTEMPTS):
+            if not pending:
+                break
+            with translated(f"writing {what}"):
+                response = client.batch_write_item(
+                    RequestItems={table_name: pending}  # type: ignore[dict-item]
+                )
+            pending = [
+                dict(request)
+                for request in response.get("UnprocessedItems", {}).get(table_name, [])
+            ]
+        if pending:
+            raise TransientError(
+                Reason.THROTTLED,
+                f"{len(pending)} {what} left unprocessed after retries",
+                stage=Stage.STORE,
+            )

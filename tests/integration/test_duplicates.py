@@ -1,0 +1,318 @@
+"""Exact and near duplicates through both stages on moto: links, clusters, reused enrichment.
+
+The fetcher serves plain text and the parser takes it as the article text, so each test says
+exactly which words two pages share; table, bucket and queue are the real adapters on moto.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from newsflow.duplicates import DuplicateDetector
+from newsflow.errors import PipelineError, Reason, Stage, TransientError
+from newsflow.fetching import FetchedPage
+from newsflow.models import (
+    ArticleStatus,
+    Enrichment,
+    EnrichmentInfo,
+    EnrichMessage,
+    Entity,
+    ExtractorInfo,
+    IngestMessage,
+    ParsedArticle,
+)
+from newsflow.pipeline import EnrichStage, FetchStage, Outcome
+from newsflow.storage import ArticleTable, DocumentStore, MessageQueue
+from newsflow.storage.fingerprints import FingerprintIndex
+from newsflow.urls import canonicalize_url
+
+PARAGRAPHS = [
+    "The city council of Portsmouth voted on Tuesday to fund a new harbour bridge, ending a "
+    "debate that had divided residents for more than a decade.",
+    "Mayor Helen Carter said the decision was a great victory for commuters and local "
+    "businesses, who have complained about congestion on the old crossing for years.",
+    "Critics, including the Green Coast Alliance, warned that construction could harm the "
+    "estuary and said they would ask the Environment Agency to review the plans.",
+    "Engineers from Atlantic Structures will begin surveying the site in March, and the council "
+    "expects the bridge to open to traffic in the spring of 2029.",
+    "Helen Carter added that the council would publish the full budget next week and hold "
+    "public meetings in every ward before any work starts on the riverbank.",
+]
+STORY = "\n\n".join(PARAGRAPHS)
+# A wire copy: one paragraph dropped, two reordered, one added, a word changed.
+SYNDICATED = "\n\n".join(
+    [
+        PARAGRAPHS[0].replace("Tuesday", "Tuesday evening"),
+        PARAGRAPHS[2],
+        PARAGRAPHS[1],
+        PARAGRAPHS[3],
+        "Residents can comment on the plans online until the end of the month, the council said.",
+    ]
+)
+# The same event, written by another newsroom: same names, other sentences.
+SAME_TOPIC = (
+    "Ferry operators in Portsmouth fear that the harbour bridge approved by the council this week "
+    "will take away their passengers. The Green Coast Alliance staged a protest on the seafront "
+    "on Wednesday, where about two hundred people gathered to hear speakers criticise Mayor "
+    "Helen Carter. Atlantic Structures, the engineering firm chosen for the survey, declined to "
+    "comment on the timetable or on the cost of the project."
+)
+NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+
+
+class TickingClock:
+    """A second later on every reading: articles fetched one after the other."""
+
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+class TextFetcher:
+    """Serves a text per URL; the ``parse_text`` parser makes it the article text."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, bytes] = {}
+
+    def serve(self, url: str, text: str) -> str:
+        self.pages[canonicalize_url(url)] = text.encode()
+        return url
+
+    def fetch(self, url: str) -> FetchedPage:
+        body = self.pages[url]
+        return FetchedPage(
+            requested_url=url,
+            final_url=url,
+            status=200,
+            content_type="text/html",
+            charset="utf-8",
+            body=body,
+        )
+
+
+def parse_text(
+    html: str | bytes, url: str | None = None, *, charset: str | None = None
+) -> ParsedArticle:
+    text = html.decode() if isinstance(html, bytes) else html
+    return ParsedArticle(
+        title="Harbour bridge",
+        language="en",
+        published=date(2026, 11, 19),
+        text=text,
+        word_count=len(text.split()),
+        extractor=ExtractorInfo(version="test"),
+    )
+
+
+class CountingEnricher:
+    backend = "fake"
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def enrich(self, text: str, language: str | None = None) -> Enrichment:
+        self.texts.append(text)
+        start = text.index("Helen Carter")
+        return Enrichment(
+            entities=[
+                Entity(
+                    text="Helen Carter",
+                    type="PERSON",
+                    count=2,
+                    salience=0.9,
+                    mentions=[{"start": start, "end": start + 12, "text": "Helen Carter"}],
+                )
+            ],
+            enrichment=EnrichmentInfo(
+                backend="fake", model="fake-1", version="1", language_supported=True
+            ),
+        )
+
+
+@dataclass
+class Stack:
+    pipeline: Any
+    fetcher: TextFetcher
+    enricher: CountingEnricher
+    table: ArticleTable
+    index: FingerprintIndex
+    fetch: FetchStage
+    enrich: EnrichStage
+    dynamodb_calls: list[str] = field(default_factory=list)
+
+    def ingest(self, url: str, text: str | None = None) -> str:
+        if text is not None:
+            self.fetcher.serve(url, text)
+        result = self.fetch.run(IngestMessage(url=url))
+        assert result.outcome is Outcome.FETCHED, result
+        return result.article_id
+
+    def handoffs(self) -> dict[str, EnrichMessage]:
+        return {
+            message.article_id: message
+            for message in (
+                EnrichMessage.model_validate_json(m["Body"])
+                for m in self.pipeline.receive_all(self.pipeline.enrich_queue_url)
+            )
+        }
+
+
+@pytest.fixture
+def stack(pipeline: Any) -> Stack:
+    documents = DocumentStore(pipeline.bucket, pipeline.s3)
+    table = ArticleTable(pipeline.table, pipeline.dynamodb)
+    index = FingerprintIndex(pipeline.table, pipeline.dynamodb)
+    fetcher, enricher = TextFetcher(), CountingEnricher()
+    fetch = FetchStage(
+        fetcher=fetcher,
+        parse=parse_text,
+        documents=documents,
+        table=table,
+        enrich_queue=MessageQueue(pipeline.enrich_queue_url, pipeline.sqs),
+        clock=TickingClock(),
+        duplicates=DuplicateDetector(index, documents),
+    )
+    enrich = EnrichStage(enricher=enricher, documents=documents, table=table, clock=lambda: NOW)
+    stack = Stack(pipeline, fetcher, enricher, table, index, fetch, enrich)
+    pipeline.dynamodb.meta.events.register(
+        "before-call.dynamodb.*",
+        lambda model, **_: stack.dynamodb_calls.append(model.name),
+    )
+    return stack
+
+
+def test_identical_text_under_two_urls_links_the_copy_and_reuses_the_enrichment(
+    stack: Stack,
+) -> None:
+    # GIVEN a story, then the same text (other line breaks) under another URL
+    original = stack.ingest("https://gazette.example/bridge", STORY)
+    copy = stack.ingest("https://wire.example/portsmouth-bridge", " ".join(PARAGRAPHS))
+    # THEN the copy points to the original, in the original's cluster
+    record = stack.table.get(copy)
+    assert record is not None
+    assert (record.duplicate_of, record.duplicate_kind, record.cluster_id) == (
+        original,
+        "exact",
+        original,
+    )
+    assert stack.table.get(original).cluster_id == original  # type: ignore[union-attr]
+    # AND its enrich message asks to reuse the original's enrichment
+    handoffs = stack.handoffs()
+    assert handoffs[copy].reuse_enrichment_of == original
+    assert handoffs[original].reuse_enrichment_of is None
+    # WHEN both are enriched, the original first
+    assert stack.enrich.run(handoffs[original]).outcome is Outcome.ENRICHED
+    result = stack.enrich.run(handoffs[copy])
+    # THEN the enricher ran once, and the copy ends ENRICHED with the original's entities
+    assert result.outcome is Outcome.ENRICHED
+    assert len(stack.enricher.texts) == 1
+    enriched = stack.table.get(copy)
+    assert enriched is not None and enriched.status is ArticleStatus.ENRICHED
+    assert [e.text for e in enriched.top_entities] == ["Helen Carter"]
+    # AND its own enriched document is stored (the text differs in spacing: no stale offsets)
+    document = json.loads(
+        stack.pipeline.s3.get_object(Bucket=stack.pipeline.bucket, Key=result.keys["enriched"])[
+            "Body"
+        ].read()
+    )
+    assert document["article_id"] == copy and document["duplicate_of"] == original
+    assert document["entities"][0]["mentions"] == []
+
+
+def test_an_exact_copy_enriched_before_its_original_is_enriched_itself(stack: Stack) -> None:
+    # GIVEN an original and its exact copy, fetched but not enriched
+    original = stack.ingest("https://gazette.example/bridge", STORY)
+    copy = stack.ingest("https://wire.example/portsmouth-bridge", STORY)
+    handoffs = stack.handoffs()
+    # WHEN the copy's enrich message comes first
+    result = stack.enrich.run(handoffs[copy])
+    # THEN there is nothing to reuse yet: it is enriched itself and still ends ENRICHED
+    assert result.outcome is Outcome.ENRICHED
+    assert stack.enricher.texts == [STORY]
+    assert stack.table.get(copy).status is ArticleStatus.ENRICHED  # type: ignore[union-attr]
+    assert stack.table.get(original).status is ArticleStatus.FETCHED  # type: ignore[union-attr]
+
+
+def test_a_syndicated_copy_with_edits_is_a_near_duplicate_in_the_same_cluster(
+    stack: Stack,
+) -> None:
+    # GIVEN a story, then a wire copy with edits, then a copy of that copy
+    original = stack.ingest("https://gazette.example/bridge", STORY)
+    stack.dynamodb_calls.clear()
+    near = stack.ingest("https://wire.example/bridge-vote", SYNDICATED)
+    calls_of_the_copy = list(stack.dynamodb_calls)
+    third = stack.ingest("https://other.example/bridge", SYNDICATED + " Updated at noon.")
+    # THEN the copy is a near duplicate of the original, with its similarity
+    record = stack.table.get(near)
+    assert record is not None
+    assert (record.duplicate_of, record.duplicate_kind) == (original, "near")
+    assert record.similarity is not None and 0.5 <= record.similarity < 1.0
+    # AND every member shares the first article's cluster id
+    assert stack.table.get(third).cluster_id == original  # type: ignore[union-attr]
+    members = stack.index.cluster(original)
+    assert [m.article_id for m in members] == [original, near, third]
+    # AND the candidates came from key lookups, never a scan or a query
+    assert "BatchGetItem" in calls_of_the_copy
+    assert not {"Scan", "Query"} & set(calls_of_the_copy)
+    # AND a near duplicate is enriched (its edits may matter)
+    handoffs = stack.handoffs()
+    assert handoffs[near].reuse_enrichment_of is None
+    assert stack.enrich.run(handoffs[near]).outcome is Outcome.ENRICHED
+    assert stack.enricher.texts == [SYNDICATED]
+
+
+def test_an_unrelated_article_on_the_same_topic_is_not_clustered(stack: Stack) -> None:
+    # GIVEN a story and another newsroom's article on the same event
+    original = stack.ingest("https://gazette.example/bridge", STORY)
+    other = stack.ingest("https://ferries.example/bridge-fears", SAME_TOPIC)
+    # THEN the second is its own story
+    record = stack.table.get(other)
+    assert record is not None
+    assert (record.duplicate_of, record.duplicate_kind, record.cluster_id) == (None, None, other)
+    assert [m.article_id for m in stack.index.cluster(original)] == [original]
+
+
+class FailOnce:
+    """Raises a transient error on the first call of one DynamoDB operation."""
+
+    def __init__(self, operation: str) -> None:
+        self.operation = operation
+        self.armed = True
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        if self.armed and model.name == self.operation:
+            self.armed = False
+            raise TransientError(Reason.THROTTLED, "injected", stage=Stage.STORE)
+
+
+@pytest.mark.parametrize("operation", ["BatchWriteItem", "UpdateItem"])
+def test_a_retry_in_the_middle_of_registering_a_copy_converges(
+    stack: Stack, operation: str
+) -> None:
+    # GIVEN an original, and its wire copy whose fetch fails once while registering
+    # (fingerprint items not written yet) or just after (items written, article item not)
+    original = stack.ingest("https://gazette.example/bridge", STORY)
+    stack.fetcher.serve("https://wire.example/bridge-vote", SYNDICATED)
+    fail = FailOnce(operation)
+    stack.pipeline.dynamodb.meta.events.register("before-call.dynamodb.*", fail)
+    with pytest.raises(PipelineError):
+        stack.fetch.run(IngestMessage(url="https://wire.example/bridge-vote"))
+    # WHEN the message is delivered again
+    copy = stack.ingest("https://wire.example/bridge-vote")
+    # THEN the copy is linked to the original, not to its own half-written items
+    record = stack.table.get(copy)
+    assert record is not None
+    assert (record.duplicate_of, record.cluster_id) == (original, original)
+    assert [m.article_id for m in stack.index.cluster(original)] == [original, copy]
+    # AND a later exact copy of it still finds the first owner of the text
+    third = stack.ingest("https://third.example/bridge", SYNDICATED)
+    assert stack.table.get(third).duplicate_of == copy  # type: ignore[union-attr]
+    assert stack.table.get(third).cluster_id == original  # type: ignore[union-attr]
