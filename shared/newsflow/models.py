@@ -347,6 +347,9 @@ class ArticleRecord(_Model):
     ] = None
     source: str | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
+    fetch_ms: Annotated[
+        int | None, Field(ge=0, description="How long the last download took, in milliseconds.")
+    ] = None
     attempts: int = 0
     handoff_at: datetime | None = None
     created_at: datetime

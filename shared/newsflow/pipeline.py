@@ -262,8 +262,10 @@ class FetchStage:
         article_id: str,
         existing: ArticleRecord | None,
     ) -> StageResult:
+        started = self._clock()
         page = self._fetcher.fetch(canonical_url)
         now = self._clock()
+        fetch_ms = max(0, round((now - started).total_seconds() * 1000))
         # A re-fetch keeps the day (dt=) of the stored copies, so it replaces them: one
         # article never sits under two partitions.
         stored_day = day_of_key(existing.article_key) if existing and existing.article_key else None
@@ -314,6 +316,7 @@ class FetchStage:
                 word_count=document.word_count,
                 raw_key=raw_key,
                 article_key=article_key,
+                fetch_ms=fetch_ms,
                 content_sha256=hashlib.sha256(page.body).hexdigest(),
                 text_sha256=text_sha256(document.text),
                 duplicate_of=verdict.duplicate_of if verdict else None,
