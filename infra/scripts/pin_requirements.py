@@ -12,6 +12,7 @@ writes one hashed requirements file per group:
 - ``shared/requirements.txt``           the layer (BuildMethod python3.12)
 - ``functions/fetch/requirements.txt``  fetch's own packages, without what the layer provides
 - ``functions/enrich/requirements.txt`` enrich's own packages, without what the layer provides
+- ``functions/poll/requirements.txt``   poll's own packages (feeds, sitemaps), likewise
 
 The function files are installed with ``pip install --no-deps`` (functions/*/Makefile), so a
 package is shipped once. Each file starts with the SHA-256 of the inputs it came from;
@@ -41,12 +42,13 @@ from packaging.version import Version
 
 PYTHON_VERSION = "3.12"
 PYTHON_PLATFORM = "x86_64-manylinux_2_28"
-SHIPPED_GROUPS = ("layer", "fetch", "enrich")
+SHIPPED_GROUPS = ("layer", "fetch", "enrich", "poll")
 ALL_GROUPS = (*SHIPPED_GROUPS, "local")
 OUTPUTS = {
     "layer": Path("shared/requirements.txt"),
     "fetch": Path("functions/fetch/requirements.txt"),
     "enrich": Path("functions/enrich/requirements.txt"),
+    "poll": Path("functions/poll/requirements.txt"),
 }
 INPUTS_MARKER = "# inputs-sha256: "
 # Bump when the way files are produced changes, so old files count as stale.
@@ -95,7 +97,7 @@ def load_groups(root: Path) -> dict[str, list[Requirement]]:
     if unplaced:
         raise PinError(
             "every dependency must say where it ships; add these to a group of "
-            f"[tool.newsflow.lambda] (layer, fetch, enrich or local): {unplaced}"
+            f"[tool.newsflow.lambda] (layer, fetch, enrich, poll or local): {unplaced}"
         )
     return groups
 
@@ -256,7 +258,7 @@ def verify(root: Path) -> list[str]:
                 problems.append(f"{relative}: {name} has no hash")
     if problems:
         return problems
-    for group in ("fetch", "enrich"):
+    for group in SHIPPED_GROUPS[1:]:
         for name in sorted(set(files[group]) & set(files["layer"])):
             problems.append(f"{OUTPUTS[group]}: {name} is already in the layer")
     for group in SHIPPED_GROUPS:
@@ -268,9 +270,12 @@ def verify(root: Path) -> list[str]:
                 problems.append(f"{OUTPUTS[group]}: {req.name} is not pinned")
             elif not req.specifier.contains(Version(pinned.version), prereleases=True):
                 problems.append(f"{OUTPUTS[group]}: {name}=={pinned.version} is outside {req}")
-    for name in set(files["fetch"]) & set(files["enrich"]):
-        if files["fetch"][name].version != files["enrich"][name].version:
-            problems.append(f"{name} has different versions in fetch and enrich")
+    functions = SHIPPED_GROUPS[1:]
+    for i, first in enumerate(functions):
+        for second in functions[i + 1 :]:
+            for name in set(files[first]) & set(files[second]):
+                if files[first][name].version != files[second][name].version:
+                    problems.append(f"{name} has different versions in {first} and {second}")
     return problems
 
 

@@ -17,6 +17,7 @@ PINNED = [
     Path("shared/requirements.txt"),
     Path("functions/fetch/requirements.txt"),
     Path("functions/enrich/requirements.txt"),
+    Path("functions/poll/requirements.txt"),
 ]
 
 
