@@ -51,9 +51,9 @@ processor = BatchProcessor(
 def _stage() -> EnrichStage:
     settings = get_enrich_settings()
     enricher = (
-        get_enricher("comprehend", client=boto3.client("comprehend"))
-        if settings.ENRICH_BACKEND == "comprehend"
-        else get_enricher("local")
+        get_enricher("local")
+        if settings.ENRICH_BACKEND == "local"
+        else get_enricher(settings.ENRICH_BACKEND, client=boto3.client("comprehend"))
     )
     return EnrichStage(
         enricher=enricher,

@@ -54,7 +54,7 @@ class EnrichSettings(BaseModel):
 
     ARTICLES_BUCKET: str = Field(min_length=1)
     ARTICLES_TABLE: str = Field(min_length=1)
-    ENRICH_BACKEND: Literal["local", "comprehend"] = "local"
+    ENRICH_BACKEND: Literal["local", "comprehend", "auto"] = "local"
     MIN_WORDS: Annotated[int, Field(ge=1, description="Shorter texts fail permanently.")] = 20
     MAX_ENTITY_ITEMS: Annotated[
         int, Field(ge=0, description="Entity index items written per article.")

@@ -38,7 +38,15 @@ from .iam import (
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's account: queue URLs carry it
 FUNCTIONS = ("FetchFunction", "EnrichFunction")
-BACKENDS = ("local", "comprehend")
+BACKENDS = ("local", "comprehend", "auto")
+CALLS_COMPREHEND = ("comprehend", "auto")
+"""Backends whose path reaches Comprehend (``auto`` is given a Spanish article: routed there)."""
+SPANISH_PARAGRAPHS = [
+    "El ayuntamiento de Portsmouth aprobó el martes la construcción de un nuevo puente sobre el "
+    "puerto, una obra que costará cuarenta millones de libras y que durará tres años.",
+    "La alcaldesa dijo que el puente acortará los trayectos de miles de vecinos, mientras los "
+    "pescadores temen que las obras cierren el acceso al muelle durante meses.",
+]
 MISSING_ARTICLE_ID = "0" * 32
 
 # Observed needs per EnrichBackend value; the paths run once per value and session.
@@ -190,13 +198,18 @@ def run_every_path(backend: str, request: pytest.FixtureRequest) -> dict[str, se
     enrich = load_function("EnrichFunction", {**pipeline.enrich_env(), "ENRICH_BACKEND": backend})
 
     # fetch: a good page, a 404 (permanent), a 503 (transient), a body with no URL (rejected)
-    good = page_server.add("/news/harbour-bridge", make_article_page())
+    page = make_article_page()
+    if backend == "auto":  # a language only Comprehend analyses, so auto routes it there
+        page = make_article_page(
+            title="Portsmouth aprueba un nuevo puente", paragraphs=SPANISH_PARAGRAPHS
+        ).replace(b'lang="en"', b'lang="es"')
+    good = page_server.add("/news/harbour-bridge", page)
     busy = page_server.add("/busy", b"<html>busy</html>", status=503)
     # the same text under another URL (exact copy), and an edited copy (near: reads the original)
-    copy_url = page_server.add("/wire/harbour-bridge", make_article_page())
+    copy_url = page_server.add("/wire/harbour-bridge", page)
     extra = b"<p>Residents can comment on the plans online until the end of the month.</p>"
     near_url = page_server.add(
-        "/wire/harbour-bridge-2", make_article_page().replace(b"</article>", extra + b"</article>")
+        "/wire/harbour-bridge-2", page.replace(b"</article>", extra + b"</article>")
     )
     bodies = [
         good,
@@ -234,7 +247,7 @@ def run_every_path(backend: str, request: pytest.FixtureRequest) -> dict[str, se
     )
     good_only = {"Records": event["Records"][:1]}
     with comprehend, recorder.calls_of("EnrichFunction"):
-        if backend == "comprehend":
+        if backend in CALLS_COMPREHEND:
             script_comprehend(comprehend, text)
             script_comprehend(comprehend, text)
             script_comprehend(comprehend, text, throttled=True)
@@ -289,8 +302,8 @@ def test_each_role_grants_exactly_what_its_function_calls(
 
 
 def test_the_paths_reach_the_calls_that_need_care(request: pytest.FixtureRequest) -> None:
-    # GIVEN the observed needs for both backends
-    local, comprehend = (observed_needs(backend, request) for backend in BACKENDS)
+    # GIVEN the observed needs for every backend
+    local, comprehend, auto = (observed_needs(backend, request) for backend in BACKENDS)
     bucket = STACK["ArticlesBucket"].attributes["Arn"]
     # THEN the missing document needed listing, under articles/ only
     listing = {n for n in local["EnrichFunction"] if n.action == "s3:ListBucket"}
@@ -310,13 +323,15 @@ def test_the_paths_reach_the_calls_that_need_care(request: pytest.FixtureRequest
         n.action == "s3:GetObject" and n.resource.startswith(f"{bucket}/enriched/")
         for n in local["EnrichFunction"]
     )
-    # AND only the Comprehend backend calls Comprehend, with the two batch calls
-    assert {
-        n.action for n in comprehend["EnrichFunction"] if n.action.startswith("comprehend:")
-    } == {
-        "comprehend:BatchDetectEntities",
-        "comprehend:BatchDetectSentiment",
-    }
+    # AND only the Comprehend backend, and auto for a language it routes there, call Comprehend,
+    # with the two batch calls
+    for needs in (comprehend, auto):
+        assert {
+            n.action for n in needs["EnrichFunction"] if n.action.startswith("comprehend:")
+        } == {
+            "comprehend:BatchDetectEntities",
+            "comprehend:BatchDetectSentiment",
+        }
     assert not any(n.action.startswith("comprehend:") for n in local["EnrichFunction"])
 
 

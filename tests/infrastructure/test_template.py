@@ -262,7 +262,7 @@ def test_no_statement_allows_a_wildcard_action(translated: Template) -> None:
     assert wildcards == []
 
 
-def test_comprehend_is_granted_only_when_it_is_the_enrich_backend(
+def test_comprehend_is_granted_only_when_the_enrich_backend_may_call_it(
     sam_template: Template,
 ) -> None:
     # GIVEN the statements that mention Comprehend
@@ -273,9 +273,15 @@ def test_comprehend_is_granted_only_when_it_is_the_enrich_backend(
     ]
     # WHEN their condition is read
     condition = sam_template["Conditions"]["UseComprehend"]
-    # THEN they exist only for EnrichFunction and only under EnrichBackend == comprehend
+    # THEN they exist only for EnrichFunction and only under EnrichBackend comprehend or auto
+    # (auto sends the languages the local model lacks to Comprehend)
     assert comprehend == [("EnrichFunctionRole", True)]
-    assert condition == {"Fn::Equals": [{"Ref": "EnrichBackend"}, "comprehend"]}
+    assert condition == {
+        "Fn::Or": [
+            {"Fn::Equals": [{"Ref": "EnrichBackend"}, "comprehend"]},
+            {"Fn::Equals": [{"Ref": "EnrichBackend"}, "auto"]},
+        ]
+    }
     policies = sam_template["Resources"]["EnrichFunctionRole"]["Properties"]["Policies"]
     assert any(p.get("Fn::If", [None])[0] == "UseComprehend" for p in policies)
 

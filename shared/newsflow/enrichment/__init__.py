@@ -1,4 +1,4 @@
-"""Entities and sentiment for article text: a local spaCy + VADER backend or Amazon Comprehend.
+"""Entities and sentiment for article text: local spaCy + VADER, Amazon Comprehend, or ``auto``.
 
     >>> enricher = get_enricher("local")          # loads the model once per process
     >>> result = enricher.enrich(text)           # newsflow.models.Enrichment
@@ -16,7 +16,7 @@ from typing import Any
 
 from newsflow.enrichment.base import Enricher
 
-BACKENDS = ("local", "comprehend")
+BACKENDS = ("local", "comprehend", "auto")
 
 __all__ = ["BACKENDS", "Enricher", "get_enricher"]
 
@@ -29,7 +29,9 @@ def get_enricher(backend: str = "local", **options: Any) -> Enricher:
 
     ``"local"`` accepts ``max_chars`` (characters analysed per text); ``"comprehend"`` accepts
     ``client`` (a boto3 Comprehend client; default ``boto3.client("comprehend")``),
-    ``max_document_bytes`` and ``sentiment_chunk_chars``. Option values must be hashable.
+    ``max_document_bytes`` and ``sentiment_chunk_chars``; ``"auto"`` (route by language, see
+    :mod:`newsflow.enrichment.routing`) accepts the options of both and passes each its own.
+    Option values must be hashable.
     Raises :class:`ValueError` for an unknown backend name.
     """
     if backend not in BACKENDS:
@@ -45,7 +47,19 @@ def get_enricher(backend: str = "local", **options: Any) -> Enricher:
         return enricher
 
 
+_LOCAL_OPTIONS = frozenset({"max_chars"})
+
+
 def _build(backend: str, options: dict[str, Any]) -> Enricher:
+    if backend == "auto":
+        from newsflow.enrichment.routing import RoutingEnricher
+
+        local = {k: v for k, v in options.items() if k in _LOCAL_OPTIONS}
+        remote = {k: v for k, v in options.items() if k not in _LOCAL_OPTIONS}
+        return RoutingEnricher(
+            local=lambda: get_enricher("local", **local),
+            comprehend=lambda: get_enricher("comprehend", **remote),
+        )
     if backend == "local":
         from newsflow.enrichment.local import LocalEnricher
 

@@ -87,6 +87,6 @@ def unsupported(backend: str, model: str, language: str | None = None) -> Enrich
             backend,
             model,
             language_supported=False,
-            reason=f"no {backend!r} model for language {language or 'unknown'!r}",
+            reason=f"backend {backend!r} does not analyse language {language or 'unknown'!r}",
         ),
     )
