@@ -276,7 +276,8 @@ def _ingest_body(entry: Entry, source_id: str) -> str:
         metadata["published"] = entry.published.isoformat()
     if not entry.title:
         metadata.pop("title")
-    return IngestMessage(url=entry.link, source=source_id, metadata=metadata).model_dump_json()
+    message = IngestMessage(url=entry.link, source=source_id, metadata=metadata)
+    return message.model_dump_json(exclude_defaults=True)
 
 
 def _healthy(source: Source, now: datetime) -> Source:

@@ -129,7 +129,7 @@ class SourceTable:
                     UpdateExpression="SET next_poll_at = :until",
                     ConditionExpression="next_poll_at = :was",
                     ExpressionAttributeValues=serialize_item(
-                        {":until": until.isoformat(), ":was": source.next_poll_at.isoformat()}
+                        {":until": _stamp(source, until), ":was": _stamp(source)}
                     ),
                 )
             except self._client.exceptions.ConditionalCheckFailedException:
@@ -204,6 +204,13 @@ class SourceTable:
             pending = list(response.get("UnprocessedItems", {}).get(self.table_name, []))
         if pending:
             raise _unfinished(action)
+
+
+def _stamp(source: Source, next_poll_at: datetime | None = None) -> str:
+    """``next_poll_at`` written exactly as a saved source item holds it."""
+    if next_poll_at is not None:
+        source = source.model_copy(update={"next_poll_at": next_poll_at})
+    return str(source.model_dump(mode="json", include={"next_poll_at"})["next_poll_at"])
 
 
 def _source(item: dict[str, Any]) -> Source | None:
