@@ -1,7 +1,8 @@
 """6. The cost model fed with this run's measurements and the template's settings.
 
-Per article, two enrichment backends side by side (the local spaCy + VADER model, and Amazon
-Comprehend entities + sentiment), each in two scenarios:
+Per article, three enrichment backends side by side (the local spaCy + VADER model, Amazon
+Comprehend entities + sentiment, and ``auto`` on a stream of which
+:data:`AUTO_COMPREHEND_SHARE` is in languages routed to Comprehend), each in two scenarios:
 
 * ``measured``: billed duration = the CPU time measured here only (moto and loopback stand in
   for AWS and the web), stretched for the function's CPU share - a lower bound;
@@ -26,6 +27,8 @@ from bench.costs import (
     Prices,
     lambda_duration_ms,
     pipeline_cost,
+    routed,
+    routed_usage,
     sqs_requests_per_article,
     write_units,
 )
@@ -35,6 +38,9 @@ ARTICLES = 1_000_000
 DYNAMODB_ITEM_OVERHEAD_BYTES = 100  # per item, and per item copy in an index
 GSI_PROJECTION_BYTES = 300  # the DomainDateIndex copy: keys + url, status, title, date, language
 DEFAULT_LOG_BYTES = 1100  # per article, both functions, when no local stack run measured it
+AUTO_COMPREHEND_SHARE = 0.30
+"""Stated mix for EnrichBackend=auto: 70 % English (local model), 30 % other languages that
+Comprehend analyses (an upper bound: a language neither backend has costs no Comprehend units)."""
 
 
 def template_settings(template_path: Path) -> dict[str, dict[str, int]]:
@@ -150,6 +156,11 @@ def build(
         for backend, usage, enrich_ms in (
             ("local", usage_local, ms["enrich_local"]),
             ("comprehend", usage_comprehend, ms["enrich_comprehend"]),
+            (
+                "auto",
+                routed_usage(usage_local, usage_comprehend, AUTO_COMPREHEND_SHARE),
+                routed(ms["enrich_local"], ms["enrich_comprehend"], AUTO_COMPREHEND_SHARE),
+            ),
         ):
             functions = [
                 FunctionLoad("fetch", fetch_memory, ms["fetch"], batch),
@@ -181,6 +192,7 @@ def build(
         },
         "scenarios": scenarios,
         "storage_months": 1,
+        "auto_comprehend_share": AUTO_COMPREHEND_SHARE,
     }
 
 

@@ -17,13 +17,17 @@ Assumptions, stated where they are used:
 * Amazon Comprehend bills entity and sentiment detection in units of 100 characters with a
   minimum of 3 units per document; every chunk of a batch call is one document. Volume tiers
   are counted per API (entities, sentiment) and per month, the cautious reading.
+* ``EnrichBackend=auto`` sends English to the local model and the other languages Comprehend
+  analyses to Comprehend (the rest is stored unanalysed, at most the local model's cost): its
+  per-article usage and duration are the two backends' weighted by the stream's share of
+  articles routed to Comprehend, and the Comprehend tiers apply to the units that share uses.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 MILLION = 1_000_000
@@ -250,3 +254,24 @@ def pipeline_cost(
             usage.comprehend_sentiment_units * articles, prices.comprehend_tiers
         )
     return breakdown
+
+
+def routed(local: float, comprehend: float, comprehend_share: float) -> float:
+    """A per-article figure for ``auto``: the backends' figures weighted by their share."""
+    if not 0.0 <= comprehend_share <= 1.0:
+        raise ValueError(f"comprehend_share must be within 0..1, got {comprehend_share}")
+    return local * (1.0 - comprehend_share) + comprehend * comprehend_share
+
+
+def routed_usage(
+    local: ArticleUsage, comprehend: ArticleUsage, comprehend_share: float
+) -> ArticleUsage:
+    """Per-article usage of ``auto`` when ``comprehend_share`` of the articles go to Comprehend."""
+    return ArticleUsage(
+        **{
+            item.name: routed(
+                getattr(local, item.name), getattr(comprehend, item.name), comprehend_share
+            )
+            for item in fields(ArticleUsage)
+        }
+    )

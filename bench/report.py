@@ -255,7 +255,8 @@ def costs(r: dict[str, Any]) -> str:
             + [
                 _usd(s[scenario][backend]["usd"].get(line, 0.0))
                 for scenario in ("measured", "with_io")
-                for backend in ("local", "comprehend")
+                for backend in COST_BACKENDS
+                if backend in s[scenario]
             ]
         )
     rows.append(
@@ -263,7 +264,8 @@ def costs(r: dict[str, Any]) -> str:
         + [
             f"**{_usd(s[scenario][backend]['total_usd'])}**"
             for scenario in ("measured", "with_io")
-            for backend in ("local", "comprehend")
+            for backend in COST_BACKENDS
+            if backend in s[scenario]
         ]
     )
     t = r["template"]
@@ -301,10 +303,12 @@ def costs(r: dict[str, Any]) -> str:
             _table(
                 [
                     "USD per 1M articles (storage: 1 month)",
-                    "measured, local",
-                    "measured, Comprehend",
-                    "with I/O, local",
-                    "with I/O, Comprehend",
+                    *(
+                        f"{label}, {_backend_label(backend, r)}"
+                        for label, scenario in (("measured", "measured"), ("with I/O", "with_io"))
+                        for backend in COST_BACKENDS
+                        if backend in s[scenario]
+                    ),
                 ],
                 rows,
             ),
@@ -313,6 +317,16 @@ def costs(r: dict[str, Any]) -> str:
             "Assumed waits (ms): " + ", ".join(f"{k} {v:g}" for k, v in lat.items()) + ".",
         ]
     )
+
+
+COST_BACKENDS = ("local", "comprehend", "auto")
+
+
+def _backend_label(backend: str, r: dict[str, Any]) -> str:
+    if backend == "auto":
+        share = r.get("auto_comprehend_share", 0.0)
+        return f"auto ({share:.0%} to Comprehend)"
+    return "Comprehend" if backend == "comprehend" else backend
 
 
 def _tiers(tiers: list[dict[str, Any]]) -> str:

@@ -101,3 +101,34 @@ def test_no_comprehend_lines_without_comprehend_units(costs: ModuleType) -> None
     # WHEN priced THEN no Comprehend line appears
     breakdown = costs.pipeline_cost(articles=10, functions=[], usage=usage, prices=costs.Prices())
     assert not any(name.startswith("comprehend") for name in breakdown.lines)
+
+
+def test_auto_usage_weights_each_backend_by_its_share_of_the_stream(costs: ModuleType) -> None:
+    # GIVEN local and Comprehend usage per article, and a stream 30 % routed to Comprehend
+    local = costs.ArticleUsage(
+        sqs_requests=1.5, s3_puts=3, s3_gets=1, s3_bytes=1_000, dynamodb_wru=20, dynamodb_rru=2,
+        dynamodb_bytes=500,
+    )  # fmt: skip
+    comprehend = costs.ArticleUsage(
+        sqs_requests=1.5, s3_puts=3, s3_gets=1, s3_bytes=1_000, dynamodb_wru=10, dynamodb_rru=2,
+        dynamodb_bytes=500, comprehend_entity_units=70, comprehend_sentiment_units=80,
+    )  # fmt: skip
+    # WHEN mixed
+    usage = costs.routed_usage(local, comprehend, 0.3)
+    # THEN each figure is the weighted mean, and only that share uses Comprehend units
+    assert usage.dynamodb_wru == pytest.approx(20 * 0.7 + 10 * 0.3)
+    assert usage.comprehend_entity_units == pytest.approx(21.0)
+    assert usage.comprehend_sentiment_units == pytest.approx(24.0)
+    assert usage.s3_puts == pytest.approx(3)
+    # AND the bill for 1M such articles prices the Comprehend share only
+    breakdown = costs.pipeline_cost(
+        articles=1_000_000, functions=[], usage=usage, prices=costs.Prices()
+    )
+    expected_entities = 10_000_000 * 0.0001 + 11_000_000 * 0.00005
+    assert breakdown.lines["comprehend_entities"] == pytest.approx(expected_entities)
+
+
+@pytest.mark.parametrize("share", [-0.1, 1.5])
+def test_a_share_outside_zero_to_one_is_refused(costs: ModuleType, share: float) -> None:
+    with pytest.raises(ValueError, match="comprehend_share"):
+        costs.routed(1.0, 2.0, share)
