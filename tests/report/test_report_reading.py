@@ -103,12 +103,17 @@ def test_reads_the_range_by_key_and_index_never_a_scan(pipeline: Any) -> None:
     assert snapshot.articles[0]["top_entities"][0]["text"] == "Helen Carter"
 
 
-def test_entity_mentions_are_bounded_by_the_range(pipeline: Any) -> None:
-    store_mention(pipeline, 1, DAY, 0.4)
-    store_mention(pipeline, 2, OTHER_DAY, -0.9)
+def test_entity_mentions_are_bounded_by_the_range_and_the_limit(pipeline: Any) -> None:
+    # GIVEN three mentions on the day and one on a later day
+    for n in (1, 2, 3):
+        store_mention(pipeline, n, DAY, 0.4)
+    store_mention(pipeline, 9, OTHER_DAY, -0.9)
     reader = StreamReader(
         bucket=pipeline.bucket, table=pipeline.table, s3=pipeline.s3, dynamodb=pipeline.dynamodb
     )
-    rows = reader.entity_mentions("helen carter", DAY, DAY)
-    assert [row["article_id"] for row in rows] == [article_id(1)]
+    # WHEN the report asks for the newest two of the day
+    rows = reader.entity_mentions("helen carter", DAY, DAY, limit=2)
+    # THEN one Query page returns them, newest first
+    assert [row["article_id"] for row in rows] == [article_id(3), article_id(2)]
     assert reader.stats.index_queries == 1
+    assert reader.stats.index_items_read == 2

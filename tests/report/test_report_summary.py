@@ -51,7 +51,7 @@ def test_top_entities_by_mentions_with_sentiment_from_the_entity_index(
 ) -> None:
     helen = report.entities[0]
     assert (helen.name, helen.mentions, helen.articles) == ("Helen Carter", 5, 2)
-    assert helen.average_sentiment == 0.1  # (0.4 - 0.2) / 2, from the index rows
+    assert helen.average_sentiment == 0.1  # (0.5 - 0.3) / 2: the tone of a1 and a2
     assert [link.article_id for link in helen.links] == ["a1", "a2"]
     assert helen.command == "newsflow entity 'Helen Carter' --json"
 

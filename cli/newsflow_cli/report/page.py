@@ -195,7 +195,8 @@ def _entities(entities: list[EntityFigure]) -> str:
         )
     table = (
         "<table><tr><th>entity (open for its articles)</th><th>type</th><th>mentions</th>"
-        f"<th>articles</th><th>avg sentiment</th><th>check with</th></tr>{''.join(rows)}</table>"
+        "<th>articles</th><th>avg tone of its articles</th><th>check with</th></tr>"
+        f"{''.join(rows)}</table>"
     )
     chart = _bar_chart([(e.name, e.mentions) for e in entities])
     return _section("entities", "Who is in the news (top entities by mentions)", chart + table)

@@ -4,7 +4,7 @@ No Scan of the table. For each day of the range it lists ``articles/dt=<day>/`` 
 article that was fetched, 1,000 keys a call), reads those article items by key (BatchGetItem,
 100 a call, only the attributes the report shows), reads failures from the sparse failures index
 (one Query per reason, bounded by time: this also finds articles that never got a document),
-the entity index partitions of the top entities (one Query each, bounded by day), the
+the newest rows of the top entities' index partitions (one bounded Query each), the
 ``rejected/dt=<day>/`` prefix and the dead-letter queues' counts. :class:`ReadStats` counts
 every call and item so the report can say what it cost.
 """
@@ -145,16 +145,19 @@ class StreamReader:
                 row["failed_at"] = str(row.get("failed_at", "")).split("#", 1)[0]
                 yield row
 
-    def entity_mentions(self, name: str, since: date, until: date) -> list[dict[str, Any]]:
-        """One Query on the entity's partition, bounded by the range's days."""
-        return list(
-            self._query(
-                KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
-                ExpressionAttributeValues=serialize_item(
-                    {":pk": entity_pk(name), ":a": since.isoformat(), ":b": f"{until}~"}
-                ),
-            )
+    def entity_mentions(
+        self, name: str, since: date, until: date, limit: int = 20
+    ) -> list[dict[str, Any]]:
+        """The newest ``limit`` rows of the entity's partition in the range: one Query call."""
+        rows = self._query(
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
+            ExpressionAttributeValues=serialize_item(
+                {":pk": entity_pk(name), ":a": since.isoformat(), ":b": f"{until}~"}
+            ),
+            ScanIndexForward=False,
+            PaginationConfig={"MaxItems": limit, "PageSize": limit},
         )
+        return [row for _, row in zip(range(limit), rows, strict=False)]
 
     def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
         paginator = self._dynamodb.get_paginator("query")

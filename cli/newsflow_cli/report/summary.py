@@ -312,11 +312,17 @@ def _entities(
     commands: Commands,
     entity_reader: Callable[[str], list[dict[str, Any]]] | None,
 ) -> list[EntityFigure]:
-    """Top entities by mentions (from the articles' top entities), sentiment from the index."""
+    """Top entities by mentions and the average tone of the articles that mention them.
+
+    Both come from the article items already read; the entity index is asked only for the
+    newest articles to link to (a bounded read, however often the entity is mentioned).
+    """
     mentions: Counter[str] = Counter()
     in_articles: Counter[str] = Counter()
     types: dict[str, str] = {}
+    tones: dict[str, list[float]] = defaultdict(list)
     for row in articles:
+        tone = _score(row)
         for entity in row.get("top_entities") or []:
             if not isinstance(entity, dict) or not entity.get("text"):
                 continue
@@ -324,6 +330,8 @@ def _entities(
             mentions[name] += int(entity.get("count") or 1)
             in_articles[name] += 1
             types.setdefault(name, str(entity.get("type") or ""))
+            if tone is not None:
+                tones[name].append(tone)
     figures = []
     for name, count in mentions.most_common(TOP_ENTITIES):
         rows = entity_reader(name) if entity_reader else []
@@ -336,7 +344,7 @@ def _entities(
             )
             for row in rows
         ]
-        scores = [link.sentiment for link in links if link.sentiment is not None]
+        scores = tones.get(name, [])
         figures.append(
             EntityFigure(
                 name=name,
