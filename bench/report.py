@@ -393,6 +393,14 @@ def throughput(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def stream_report(r: dict[str, Any]) -> str:
+    """Reader, summary and page on a generated day (stand-ins of S3 and DynamoDB, no moto)."""
+    keys = ("articles", "s3_list_calls", "batch_get_calls", "items_read", "index_query_pages",
+            "index_items_read", "scans", "read_seconds", "summarise_seconds", "render_seconds",
+            "page_bytes")  # fmt: skip
+    return _table(list(keys), [[r.get(key) for key in keys]])
+
+
 SECTIONS = (
     ("extraction", "1. Extraction quality and speed", extraction),
     ("fetch_stage", "2. Fetch stage, per article", fetch_stage),
@@ -401,6 +409,7 @@ SECTIONS = (
     ("sizes", "5. Package sizes after `sam build`", sizes),
     ("costs", "6. Cost per 1M articles", costs),
     ("throughput", "7. Local stack throughput", throughput),
+    ("stream_report", "8. `newsflow report` on a day of generated articles", stream_report),
 )
 
 

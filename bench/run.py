@@ -2,8 +2,8 @@
 
     python -m bench.run [--corpus DIR] [--quick] [--only extraction,costs,...] [--docs FILE]
 
-Sections: extraction, fetch_stage, enrichment, cold_start, sizes, costs, throughput (costs
-needs fetch_stage and enrichment). Results go to ``bench-results/`` (``latest.json``,
+Sections: extraction, fetch_stage, enrichment, cold_start, sizes, costs, throughput,
+stream_report (costs needs fetch_stage and enrichment). Results go to ``bench-results/`` (``latest.json``,
 ``latest.md`` and a time-stamped JSON); ``--docs docs/BENCHMARKS.md`` also replaces the
 generated part of that file. Only loopback traffic: pages come from a local site, AWS is moto.
 """
@@ -24,6 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 ALL_SECTIONS = (
     "extraction", "fetch_stage", "enrichment", "cold_start", "sizes", "costs", "throughput",
+    "stream_report",
 )  # fmt: skip
 
 FULL = {
@@ -33,6 +34,7 @@ FULL = {
     "cold_samples": 3,
     "throughput_sizes": "100,300,1000",
     "throughput_budget": 240.0,
+    "report_articles": 100_000,
 }
 QUICK = {
     "extraction_pages": 150,
@@ -41,6 +43,7 @@ QUICK = {
     "cold_samples": 2,
     "throughput_sizes": "30,100",
     "throughput_budget": 120.0,
+    "report_articles": 20_000,
 }
 
 
@@ -71,6 +74,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cold-samples", type=int)
     parser.add_argument("--throughput-sizes", help="comma-separated URL counts")
     parser.add_argument("--throughput-budget", type=float, help="seconds for the section")
+    parser.add_argument("--report-articles", type=int, help="articles in the report's day")
     args = parser.parse_args(argv)
     defaults = QUICK if args.quick else FULL
     for key, value in defaults.items():
@@ -122,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         machine,
         report,
         sizes,
+        stream_report,
         throughput,
     )
     from bench.corpus import Corpus, builtin_corpus, load_corpus, spread
@@ -203,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     section("cold_start", lambda: coldstart.run(ROOT, samples=args.cold_samples, progress=progress))
     section("sizes", lambda: sizes.run(ROOT, build=args.sam_build))
     section("throughput", throughput_section)
+    section("stream_report", lambda: stream_report.run(args.report_articles))
     if "fetch_stage" in result and "enrichment" in result:
         section("costs", lambda: cost_report.build(result, template))
 
