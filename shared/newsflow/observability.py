@@ -28,6 +28,7 @@ _OUTCOME_METRIC = {
     Outcome.FAILED: ARTICLES_FAILED,
     Outcome.SKIPPED: ARTICLES_SKIPPED,
     Outcome.RESUMED: ARTICLES_SKIPPED,
+    Outcome.UNCHANGED: ARTICLES_SKIPPED,  # a re-fetch found the stored text
 }
 
 

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
-from newsflow.errors import PermanentError, PipelineError, Reason, Stage
 from newsflow.duplicates import DuplicateDetector, reused_enrichment
+from newsflow.errors import PermanentError, PipelineError, Reason, Stage
 from newsflow.fingerprints import text_sha256
 from newsflow.models import (
     ArticleRecord,
@@ -45,6 +45,7 @@ from newsflow.storage.layout import (
     REJECTED_PREFIX,
     day_of_key,
     document_key,
+    version_stem,
 )
 from newsflow.text import count_words
 from newsflow.urls import (
@@ -53,6 +54,13 @@ from newsflow.urls import (
     domain_of,
     fallback_article_id,
     redact_credentials,
+)
+from newsflow.versions import (
+    fetch_page,
+    stored_version,
+    validators_of,
+    version_entry,
+    with_version,
 )
 
 if TYPE_CHECKING:
@@ -115,6 +123,10 @@ class ArticleStorage(Protocol):
 
     def mark_handoff(self, article_id: str, at: datetime) -> None: ...
 
+    def mark_checked(
+        self, article_id: str, at: datetime, *, etag: str | None, last_modified: str | None
+    ) -> None: ...
+
     def save_failed(
         self,
         *,
@@ -153,6 +165,7 @@ class Outcome(StrEnum):
     FAILED = "FAILED"
     SKIPPED = "SKIPPED"  # already done; nothing written
     RESUMED = "RESUMED"  # already fetched; only the hand-off to enrichment was redone
+    UNCHANGED = "UNCHANGED"  # re-fetched, same text: only checked_at was written
 
 
 @dataclass(frozen=True)
@@ -263,24 +276,32 @@ class FetchStage:
         existing: ArticleRecord | None,
     ) -> StageResult:
         started = self._clock()
-        page = self._fetcher.fetch(canonical_url)
+        previous = stored_version(existing) if message.force else None
+        page = fetch_page(self._fetcher, canonical_url, validators_of(previous))
         now = self._clock()
         fetch_ms = max(0, round((now - started).total_seconds() * 1000))
         # A re-fetch keeps the day (dt=) of the stored copies, so it replaces them: one
         # article never sits under two partitions.
         stored_day = day_of_key(existing.article_key) if existing and existing.article_key else None
         day = stored_day or now
+        parsed: ParsedArticle | None = None
+        if previous is not None:  # unchanged: only checked_at; changed: the next version
+            parsed = None if page.not_modified else self._parse_page(page)
+            if parsed is None or text_sha256(parsed.text) == previous.text_sha256:
+                return self._unchanged(previous, page, now)
+        version = previous.version + 1 if previous else (existing.version if existing else 1)
         raw_key = self._documents.put_raw(
-            article_id,
+            version_stem(article_id, version),
             day,
             page.body,
             final_url=page.final_url,
             http_status=page.status,
             content_type=page.content_type,
         )
-        parsed = self._parse_page(page)
+        parsed = parsed or self._parse_page(page)
         document = parsed.model_copy(
             update={
+                "version": version,
                 "url": message.url[:MAX_STORED_URL],
                 "final_url": page.final_url,
                 "canonical_url": canonical_url,
@@ -292,7 +313,9 @@ class FetchStage:
         verdict = self._duplicates.judge(article_id, document.text) if self._duplicates else None
         if verdict is not None:
             document.duplicate_of, document.cluster_id = verdict.duplicate_of, verdict.cluster_id
-        article_key = self._documents.put_document(ARTICLES_PREFIX, article_id, day, document)
+        article_key = self._documents.put_document(
+            ARTICLES_PREFIX, version_stem(article_id, version), day, document
+        )
         if self._duplicates is not None and verdict is not None:
             self._duplicates.register(
                 verdict,
@@ -323,6 +346,15 @@ class FetchStage:
                 duplicate_kind=verdict.kind if verdict else None,
                 similarity=verdict.similarity if verdict else None,
                 cluster_id=verdict.cluster_id if verdict else None,
+                version=version,
+                versions=with_version(
+                    existing.versions if existing else [],
+                    version_entry(
+                        article_id, version, article_key, day, text_sha256(document.text), now
+                    ),
+                ),
+                etag=page.etag,
+                last_modified=page.last_modified,
                 source=message.source,
                 metadata=message.metadata,
                 created_at=existing.created_at if existing else now,
@@ -334,6 +366,20 @@ class FetchStage:
         return StageResult(
             Outcome.FETCHED, article_id, keys={"raw": raw_key, "article": article_key}
         )
+
+    def _unchanged(self, previous: ArticleRecord, page: FetchedPage, now: datetime) -> StageResult:
+        """A re-fetch that found the stored text: note the check (and finish a lost hand-off)."""
+        self._table.mark_checked(
+            previous.article_id,
+            now,
+            etag=page.etag or previous.etag,
+            last_modified=page.last_modified or previous.last_modified,
+        )
+        if previous.status is ArticleStatus.FETCHED and previous.handoff_at is None:
+            assert previous.article_key is not None  # stored_version checked it
+            self._hand_off(previous.article_id, previous.article_key, _exact_original(previous))
+            return StageResult(Outcome.RESUMED, previous.article_id)
+        return StageResult(Outcome.UNCHANGED, previous.article_id)
 
     def _parse_page(self, page: FetchedPage) -> ParsedArticle:
         try:
@@ -452,8 +498,15 @@ class EnrichStage:
             {**document.model_dump(), **enrichment.model_dump()}
         )
         day = day_of_key(message.key) or (document.fetched_at or self._clock()).date()
-        enriched_key = document_key(ENRICHED_PREFIX, message.article_id, day)
+        stem = version_stem(message.article_id, document.version)
+        enriched_key = document_key(ENRICHED_PREFIX, stem, day)
         self._documents.put_json(enriched_key, enriched.model_dump(mode="json"))
+        current = self._table.get(message.article_id)
+        if current is not None and current.version > document.version:
+            # an older version, enriched late: its document is kept, the item stays on the newest
+            return StageResult(
+                Outcome.ENRICHED, message.article_id, keys={"enriched": enriched_key}
+            )
         self._table.save_enriched(
             enriched,
             enriched_key=enriched_key,

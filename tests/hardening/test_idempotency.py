@@ -218,7 +218,7 @@ def test_a_failed_url_delivered_again_is_recorded_again_not_retried(
     assert not any(ledger.dead_letters.values())
 
 
-def test_a_forced_refetch_on_a_later_day_replaces_the_stored_copies(
+def test_a_forced_refetch_on_a_later_day_keeps_every_version_in_the_first_partition(
     pipeline: Any, page_server: Any, make_article_page: Callable[..., bytes]
 ) -> None:
     # GIVEN an article fetched on one day
@@ -234,13 +234,35 @@ def test_a_forced_refetch_on_a_later_day_replaces_the_stored_copies(
     )
     stage.run(IngestMessage(url=url))
 
-    # WHEN it is re-fetched with force=true after midnight
+    # WHEN it is re-fetched with force=true after midnight, the page unchanged
     now[0] = datetime(2026, 11, 21, 0, 1, tzinfo=UTC)
     result = stage.run(IngestMessage(url=url, force=True))
 
     # THEN there is still one raw page and one parsed document, the ones the item points to
-    assert result.outcome is Outcome.FETCHED
-    record = ArticleTable(pipeline.table, pipeline.dynamodb).get(result.article_id)
-    assert record is not None
+    assert result.outcome is Outcome.UNCHANGED
+    table = ArticleTable(pipeline.table, pipeline.dynamodb)
+    record = table.get(result.article_id)
+    assert record is not None and record.checked_at == now[0]
     assert all_keys(pipeline, "raw/") == [record.raw_key]
     assert all_keys(pipeline, "articles/") == [record.article_key]
+
+    # WHEN the page changed and it is re-fetched again
+    corrected = [
+        "The city council of Portsmouth voted on Wednesday, not Tuesday, to fund a new harbour "
+        "bridge, ending a debate that had divided residents for more than a decade.",
+        "Correction: an earlier version of this article gave the wrong day for the council vote "
+        "and misstated the name of the engineering firm that will survey the estuary site.",
+        "Engineers from Atlantic Structures will begin surveying the site in March, and the "
+        "council expects the bridge to open to traffic in the spring of 2029.",
+    ]
+    page_server.add("/news/bridge", make_article_page(paragraphs=corrected))
+    result = stage.run(IngestMessage(url=url, force=True))
+
+    # THEN version 2 sits beside version 1, in the partition of the first fetch
+    assert result.outcome is Outcome.FETCHED
+    record = table.get(result.article_id)
+    assert record is not None and record.version == 2
+    first = f"articles/dt=2026-11-20/{result.article_id}"
+    assert all_keys(pipeline, "articles/") == [f"{first}.json", f"{first}.v2.json"]
+    assert record.article_key == f"{first}.v2.json"
+    assert [v.version for v in record.versions] == [1, 2]

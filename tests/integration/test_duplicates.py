@@ -6,6 +6,7 @@ exactly which words two pages share; table, bucket and queue are the real adapte
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -77,24 +78,29 @@ class TickingClock:
 
 
 class TextFetcher:
-    """Serves a text per URL; the ``parse_text`` parser makes it the article text."""
+    """Serves a text per URL (ETag: a hash of it); ``parse_text`` makes it the article text."""
 
     def __init__(self) -> None:
         self.pages: dict[str, bytes] = {}
+        self.conditional: list[dict[str, str]] = []
 
     def serve(self, url: str, text: str) -> str:
         self.pages[canonicalize_url(url)] = text.encode()
         return url
 
-    def fetch(self, url: str) -> FetchedPage:
+    def fetch(self, url: str, *, conditional: dict[str, str] | None = None) -> FetchedPage:
         body = self.pages[url]
+        etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
+        self.conditional.append(dict(conditional or {}))
+        unchanged = (conditional or {}).get("If-None-Match") == etag
         return FetchedPage(
             requested_url=url,
             final_url=url,
-            status=200,
+            status=304 if unchanged else 200,
             content_type="text/html",
             charset="utf-8",
-            body=body,
+            body=b"" if unchanged else body,
+            etag=etag,
         )
 
 
@@ -112,7 +118,12 @@ def parse_text(
     )
 
 
+NAMES = {"Helen Carter": "PERSON", "Atlantic Structures": "ORGANIZATION", "Bristol": "LOCATION"}
+
+
 class CountingEnricher:
+    """Finds the names of ``NAMES`` in the text; counts its calls."""
+
     backend = "fake"
 
     def __init__(self) -> None:
@@ -120,16 +131,23 @@ class CountingEnricher:
 
     def enrich(self, text: str, language: str | None = None) -> Enrichment:
         self.texts.append(text)
-        start = text.index("Helen Carter")
         return Enrichment(
             entities=[
                 Entity(
-                    text="Helen Carter",
-                    type="PERSON",
-                    count=2,
+                    text=name,
+                    type=kind,
+                    count=text.count(name),
                     salience=0.9,
-                    mentions=[{"start": start, "end": start + 12, "text": "Helen Carter"}],
+                    mentions=[
+                        {
+                            "start": text.index(name),
+                            "end": text.index(name) + len(name),
+                            "text": name,
+                        }
+                    ],
                 )
+                for name, kind in NAMES.items()
+                if name in text
             ],
             enrichment=EnrichmentInfo(
                 backend="fake", model="fake-1", version="1", language_supported=True
@@ -216,7 +234,7 @@ def test_identical_text_under_two_urls_links_the_copy_and_reuses_the_enrichment(
     assert len(stack.enricher.texts) == 1
     enriched = stack.table.get(copy)
     assert enriched is not None and enriched.status is ArticleStatus.ENRICHED
-    assert [e.text for e in enriched.top_entities] == ["Helen Carter"]
+    assert [e.text for e in enriched.top_entities] == ["Helen Carter", "Atlantic Structures"]
     # AND its own enriched document is stored (the text differs in spacing: no stale offsets)
     document = json.loads(
         stack.pipeline.s3.get_object(Bucket=stack.pipeline.bucket, Key=result.keys["enriched"])[
@@ -316,3 +334,119 @@ def test_a_retry_in_the_middle_of_registering_a_copy_converges(
     third = stack.ingest("https://third.example/bridge", SYNDICATED)
     assert stack.table.get(third).duplicate_of == copy  # type: ignore[union-attr]
     assert stack.table.get(third).cluster_id == original  # type: ignore[union-attr]
+
+
+# --------------------------------------------------------------------------- versions
+
+REVISED = STORY.replace("Atlantic Structures", "Bristol Marine Works of Bristol")
+URL = "https://gazette.example/bridge"
+
+
+def enrich_all(stack: Stack) -> dict[str, EnrichMessage]:
+    handoffs = stack.handoffs()
+    for message in handoffs.values():
+        assert stack.enrich.run(message).outcome is Outcome.ENRICHED
+    return handoffs
+
+
+def entity_articles(stack: Stack, name: str) -> list[str]:
+    response = stack.pipeline.dynamodb.query(
+        TableName=stack.pipeline.table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"ENTITY#{name.casefold()}"}},
+    )
+    return [item["article_id"]["S"] for item in response["Items"]]
+
+
+def test_an_unchanged_refetch_sends_the_validators_and_only_notes_the_check(stack: Stack) -> None:
+    # GIVEN an enriched article
+    article = stack.ingest(URL, STORY)
+    enrich_all(stack)
+    # WHEN it is re-fetched with force and the server answers 304 to the stored ETag
+    result = stack.fetch.run(IngestMessage(url=URL, force=True))
+    # THEN the GET was conditional, nothing new is stored, the item only gained checked_at
+    assert stack.fetcher.conditional[-1]["If-None-Match"].startswith('"')
+    assert result.outcome is Outcome.UNCHANGED
+    record = stack.table.get(article)
+    assert record is not None
+    assert (record.status, record.version, record.checked_at is not None) == (
+        ArticleStatus.ENRICHED,
+        1,
+        True,
+    )
+    assert len(stack.pipeline.keys("articles/")) == 1
+    assert stack.handoffs() == {}
+
+
+def test_a_changed_refetch_is_a_new_version_and_every_version_stays_in_s3(stack: Stack) -> None:
+    # GIVEN an enriched article naming Atlantic Structures
+    article = stack.ingest(URL, STORY)
+    enrich_all(stack)
+    assert entity_articles(stack, "Atlantic Structures") == [article]
+    # WHEN the page changes (the firm is now Bristol Marine Works) and it is re-fetched
+    stack.fetcher.serve(URL, REVISED)
+    result = stack.fetch.run(IngestMessage(url=URL, force=True))
+    enrich_all(stack)
+    # THEN it is version 2, stored beside version 1 (parsed and enriched), the item on v2
+    assert result.outcome is Outcome.FETCHED
+    day = "dt=2026-11-20"
+    assert stack.pipeline.keys("articles/") == [
+        f"articles/{day}/{article}.json",
+        f"articles/{day}/{article}.v2.json",
+    ]
+    assert stack.pipeline.keys("enriched/") == [
+        f"enriched/{day}/{article}.json",
+        f"enriched/{day}/{article}.v2.json",
+    ]
+    record = stack.table.get(article)
+    assert record is not None
+    assert (record.status, record.version) == (ArticleStatus.ENRICHED, 2)
+    assert record.enriched_key == f"enriched/{day}/{article}.v2.json"
+    assert [(v.version, v.enriched_key) for v in record.versions] == [
+        (1, f"enriched/{day}/{article}.json"),
+        (2, f"enriched/{day}/{article}.v2.json"),
+    ]
+    # AND the entity index follows the latest version
+    assert entity_articles(stack, "Atlantic Structures") == []
+    assert entity_articles(stack, "Bristol") == [article]
+
+
+@pytest.mark.parametrize("operation", ["UpdateItem", "SendMessage"])
+def test_a_retry_in_the_middle_of_a_version_write_converges(stack: Stack, operation: str) -> None:
+    # GIVEN an enriched article whose page changed
+    article = stack.ingest(URL, STORY)
+    enrich_all(stack)
+    stack.fetcher.serve(URL, REVISED)
+    # WHEN the version write fails once: recording the item, or handing it to enrichment
+    fail = FailOnce(operation)
+    client = stack.pipeline.dynamodb if operation == "UpdateItem" else stack.pipeline.sqs
+    service = "dynamodb" if operation == "UpdateItem" else "sqs"
+    client.meta.events.register(f"before-call.{service}.*", fail)
+    with pytest.raises(PipelineError):
+        stack.fetch.run(IngestMessage(url=URL, force=True))
+    # AND the message is delivered again
+    stack.fetch.run(IngestMessage(url=URL, force=True))
+    enrich_all(stack)
+    # THEN there is one version 2 (not 3), enriched, with its history
+    record = stack.table.get(article)
+    assert record is not None
+    assert (record.status, record.version) == (ArticleStatus.ENRICHED, 2)
+    assert [v.version for v in record.versions] == [1, 2]
+    assert len(stack.pipeline.keys("articles/")) == 2
+
+
+def test_a_late_enrichment_of_an_old_version_leaves_the_item_on_the_newest(stack: Stack) -> None:
+    # GIVEN version 1 fetched (its enrich message pending) and version 2 fetched and enriched
+    article = stack.ingest(URL, STORY)
+    first = stack.handoffs()[article]
+    stack.fetcher.serve(URL, REVISED)
+    stack.fetch.run(IngestMessage(url=URL, force=True))
+    enrich_all(stack)
+    # WHEN version 1's enrich message arrives late
+    result = stack.enrich.run(first)
+    # THEN its document is stored, and the item and entity index stay on version 2
+    assert result.outcome is Outcome.ENRICHED
+    record = stack.table.get(article)
+    assert record is not None and record.version == 2
+    assert record.enriched_key is not None and record.enriched_key.endswith(".v2.json")
+    assert entity_articles(stack, "Atlantic Structures") == []

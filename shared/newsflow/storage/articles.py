@@ -91,6 +91,16 @@ class ArticleTable:
         """Note that the enrich message went out, so a redelivery does not send it again."""
         self._update(article_id, "marking hand-off of", set_values={"handoff_at": at.isoformat()})
 
+    def mark_checked(
+        self, article_id: str, at: datetime, *, etag: str | None, last_modified: str | None
+    ) -> None:
+        """A re-fetch found the stored text: note when, and the response's validators."""
+        self._update(
+            article_id,
+            "recording a check of",
+            set_values={"checked_at": at.isoformat(), "etag": etag, "last_modified": last_modified},
+        )
+
     def save_failed(
         self,
         *,

@@ -30,3 +30,10 @@ def day_of_key(key: str) -> date | None:
     """The partition day of a stored key, so a rewrite lands in the same partition."""
     match = _DT_IN_KEY.search(key)
     return date.fromisoformat(match.group(1)) if match else None
+
+
+def version_stem(article_id: str, version: int) -> str:
+    """The object name of one version: ``<article_id>`` for the first, ``<article_id>.v<n>``
+    after it, so every version's raw, parsed and enriched documents stay side by side in the
+    partition (``dt=``) of the article's first fetch."""
+    return article_id if version <= 1 else f"{article_id}.v{version}"

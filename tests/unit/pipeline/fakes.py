@@ -139,6 +139,13 @@ class FakeArticles:
         self._journal.record("articles.mark_handoff")
         self.records[article_id] = self.records[article_id].model_copy(update={"handoff_at": at})
 
+    def mark_checked(
+        self, article_id: str, at: datetime, *, etag: str | None, last_modified: str | None
+    ) -> None:
+        self._journal.record("articles.mark_checked")
+        update = {"checked_at": at, "etag": etag, "last_modified": last_modified}
+        self.records[article_id] = self.records[article_id].model_copy(update=update)
+
     def save_failed(
         self,
         *,

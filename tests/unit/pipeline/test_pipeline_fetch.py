@@ -200,24 +200,26 @@ def test_a_fetched_article_whose_hand_off_was_lost_is_resumed(world: World) -> N
     assert world.journal.writes() == []
 
 
-def test_force_refetches_into_the_partition_of_the_first_fetch(world: World) -> None:
+def test_force_refetches_and_an_unchanged_text_only_notes_the_check(world: World) -> None:
     # GIVEN an enriched article fetched yesterday
     first = world.stage.run(IngestMessage(url=URL))
     world.articles.records[article_id()] = world.articles.records[article_id()].model_copy(
         update={"status": ArticleStatus.ENRICHED}
     )
     world.clock.advance(days=1)
+    writes_before = len(world.journal.writes())
 
-    # WHEN it is pushed again with force
+    # WHEN it is pushed again with force and the page still has the same text
     again = world.stage.run(IngestMessage(url=URL, force=True))
 
-    # THEN it is fetched again and replaces the stored copies (same dt= partition, same keys)
-    assert again.outcome is Outcome.FETCHED
+    # THEN it is fetched again, and only the check is recorded: same documents, still ENRICHED
+    assert again.outcome is Outcome.UNCHANGED
     assert world.fetcher.fetched == [canonicalize_url(URL)] * 2
-    assert again.keys == first.keys
+    assert world.journal.writes()[writes_before:] == ["fetcher.fetch", "articles.mark_checked"]
     assert world.documents.keys("articles") == [first.keys["article"]]
     record = world.articles.records[article_id()]
-    assert record.status is ArticleStatus.FETCHED and record.attempts == 2
+    assert record.status is ArticleStatus.ENRICHED and record.version == 1
+    assert record.checked_at == world.clock.now
 
 
 def test_a_url_refused_by_its_form_is_failed_not_fetched(world: World) -> None:
