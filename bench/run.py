@@ -3,9 +3,10 @@
     python -m bench.run [--corpus DIR] [--quick] [--only extraction,costs,...] [--docs FILE]
 
 Sections: extraction, fetch_stage, enrichment, cold_start, sizes, costs, throughput,
-stream_report (costs needs fetch_stage and enrichment). Results go to ``bench-results/`` (``latest.json``,
-``latest.md`` and a time-stamped JSON); ``--docs docs/BENCHMARKS.md`` also replaces the
-generated part of that file. Only loopback traffic: pages come from a local site, AWS is moto.
+stream_report (costs needs fetch_stage and enrichment). Results go to ``bench-results/``
+(``latest.json``, ``latest.md`` and a time-stamped JSON); ``--docs docs/BENCHMARKS.md`` also
+replaces the generated part of that file. Only loopback traffic: pages come from a local site,
+AWS is moto.
 """
 
 from __future__ import annotations
