@@ -39,6 +39,8 @@ class Reason(StrEnum):
     MISSING_DOCUMENT = "missing_document"
     INVALID_DOCUMENT = "invalid_document"
     THROTTLED = "throttled"
+    ROBOTS_DISALLOWED = "robots_disallowed"
+    HOST_UNAVAILABLE = "host_unavailable"
     AWS_ERROR = "aws_error"
 
 
@@ -72,3 +74,19 @@ class TransientError(PipelineError):
     """Retrying may help: let SQS redeliver (and eventually dead-letter) the message."""
 
     retryable = True
+
+class HostBusyError(TransientError):
+    """The host asked us to slow down (429 or 503); ``retry_after_seconds`` is its
+    ``Retry-After``, when it sent one, so the whole host can be backed off."""
+
+    def __init__(
+        self,
+        reason: Reason,
+        detail: str,
+        *,
+        stage: Stage = Stage.FETCH,
+        http_status: int | None = None,
+        retry_after_seconds: float | None = None,
+    ) -> None:
+        super().__init__(reason, detail, stage=stage, http_status=http_status)
+        self.retry_after_seconds = retry_after_seconds

@@ -44,6 +44,10 @@ class IngestMessage(_Model):
         None
     )
     force: Annotated[bool, Field(description="Re-fetch even if already stored.")] = False
+    defer_count: Annotated[
+        int,
+        Field(ge=0, le=1000, description="Times the fetch stage deferred it (host not ready)."),
+    ] = 0
     metadata: dict[str, str] = Field(
         default_factory=dict, max_length=32, description="Opaque producer metadata (<= 32 keys)."
     )

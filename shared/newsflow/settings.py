@@ -74,3 +74,35 @@ def get_fetch_policy() -> FetchPolicy:
 @lru_cache(maxsize=1)
 def get_enrich_settings() -> EnrichSettings:
     return EnrichSettings.model_validate(os.environ)
+
+class PolitenessSettings(BaseModel):
+    """How the fetch function treats the hosts it fetches from, and how it spends its time
+    (docs/HARDENING.md, "A batch never outlives its function")."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    HOST_REQUESTS_PER_SECOND: Annotated[
+        float, Field(gt=0, le=100, description="Requests per second to one host, all containers.")
+    ] = 1.0
+    HOST_MAX_WAIT_SECONDS: Annotated[
+        float, Field(ge=0, le=30, description="Longest in-function wait for a host's slot.")
+    ] = 5.0
+    ROBOTS_TIMEOUT_SECONDS: Annotated[
+        float, Field(gt=0, le=60, description="Deadline of one robots.txt fetch.")
+    ] = 10.0
+    RESPECT_ROBOTS: bool = True
+    MAX_DEFERRALS: Annotated[
+        int, Field(ge=0, le=100, description="Deferrals before FAILED host_unavailable.")
+    ] = 8
+    FETCH_CONCURRENCY: Annotated[
+        int, Field(ge=1, le=50, description="Records of one batch fetched at once.")
+    ] = 10
+    STORE_MARGIN_SECONDS: Annotated[
+        float, Field(ge=0, le=60, description="Time kept for the writes after parsing.")
+    ] = 5.0
+    INGEST_QUEUE_URL: str | None = None  # where deferred records are re-sent
+
+
+@lru_cache(maxsize=1)
+def get_politeness_settings() -> PolitenessSettings:
+    return PolitenessSettings.model_validate(os.environ)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 from collections.abc import Callable
 
 from newsflow.urls import IPAddress
@@ -142,3 +143,26 @@ def connect_form(address: str) -> str:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         return str(ip.ipv4_mapped)
     return address if ip is None else str(ip)
+
+def resolve_within(resolver: Resolver, host: str, port: int, seconds: float) -> list[str]:
+    """``resolver(host, port)``, given at most ``seconds``: ``getaddrinfo`` has no timeout of
+    its own (a slow DNS server can hold it for the resolver's full retry cycle), so it runs in
+    a daemon thread that is abandoned when the time is up. Raises :class:`TimeoutError` then;
+    the resolver's own errors pass through."""
+    outcome: list[list[str] | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(resolver(host, port))
+        except BaseException as exc:  # handed to the caller's thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, name=f"resolve {host[:64]}", daemon=True)
+    worker.start()
+    worker.join(max(seconds, 0.0))
+    if not outcome:
+        raise TimeoutError(f"resolving {host} took longer than {max(seconds, 0.0):g} s")
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result

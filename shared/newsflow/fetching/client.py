@@ -19,8 +19,10 @@ import http.client
 import socket
 import ssl
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
+from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -36,9 +38,16 @@ from urllib3.exceptions import SSLError as Urllib3SSLError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.ssl_match_hostname import CertificateError
 
-from newsflow.errors import PermanentError, Reason, Stage, TransientError
+from newsflow.errors import HostBusyError, PermanentError, Reason, Stage, TransientError
 from newsflow.fetching import addresses as address_policy
-from newsflow.fetching.addresses import Resolver, check_address, connect_form, is_loopback, parse_ip
+from newsflow.fetching.addresses import (
+    Resolver,
+    check_address,
+    connect_form,
+    is_loopback,
+    parse_ip,
+    resolve_within,
+)
 from newsflow.fetching.deadline import FetchDeadline, Watchdog
 from newsflow.fetching.modes import HTML, ContentMode
 from newsflow.fetching.sniffing import parse_content_type
@@ -50,6 +59,7 @@ ACCEPT_ENCODING = "gzip, deflate"  # what urllib3 decodes without optional packa
 DECODABLE_ENCODINGS = frozenset({"identity", "gzip", "x-gzip", "deflate"})
 REDIRECT_STATUSES = frozenset({300, 301, 302, 303, 307, 308})
 TRANSIENT_STATUSES = frozenset({408, 429})
+TOO_MANY_REQUESTS, UNAVAILABLE = 429, 503
 READ_CHUNK_BYTES = 64 * 1024
 MAX_IDLE_CONNECTIONS = 8
 
@@ -187,7 +197,7 @@ class SafeFetcher:
         self, target: Target, state: FetchDeadline, request: _Request = _Request()
     ) -> FetchedPage | str:
         """One request: the page, or the Location to follow next."""
-        addresses = self._checked_addresses(target)
+        addresses = self._checked_addresses(target, state)
         state.check_deadline()
         conn, key, reused = self._connect(target, addresses, state)
         response: BaseHTTPResponse | None = None
@@ -216,7 +226,7 @@ class SafeFetcher:
                     response.close()
                 conn.close()
 
-    def _checked_addresses(self, target: Target) -> list[str]:
+    def _checked_addresses(self, target: Target, state: FetchDeadline) -> list[str]:
         policy = self._policy
         port_allowed = target.port in policy.allowed_ports
         if not port_allowed and not policy.allow_loopback:
@@ -225,7 +235,7 @@ class SafeFetcher:
             addresses = [str(target.ip)]
             subject = "refused"
         else:
-            addresses = self._resolve(target)
+            addresses = self._resolve(target, state)
             subject = f"refused {target.host}"
         for address in addresses:
             reason = check_address(address, allow_loopback=policy.allow_loopback)
@@ -242,10 +252,13 @@ class SafeFetcher:
         allowed = ", ".join(str(p) for p in sorted(self._policy.allowed_ports)) or "none"
         return f"refused: port {port} is not allowed (allowed: {allowed})"
 
-    def _resolve(self, target: Target) -> list[str]:
+    def _resolve(self, target: Target, state: FetchDeadline) -> list[str]:
         host = target.host
         try:
-            found = self._resolver(host, target.port)
+            # DNS counts inside the fetch's one deadline.
+            found = resolve_within(self._resolver, host, target.port, state.remaining())
+        except TimeoutError as exc:
+            raise state.timeout() from exc
         except socket.gaierror as exc:
             if exc.errno in _NO_SUCH_HOST:
                 # The name does not exist: retrying the same URL will not make it appear.
@@ -415,6 +428,16 @@ class SafeFetcher:
                 stage=Stage.FETCH,
                 http_status=status,
             )
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+        if status == TOO_MANY_REQUESTS or (status == UNAVAILABLE and retry_after is not None):
+            # "slow down" (429), or "down until then" (503 + Retry-After): the host backs off
+            raise HostBusyError(
+                Reason.HTTP_ERROR,
+                f"the server answered {status} {response.reason or ''}".rstrip(),
+                stage=Stage.FETCH,
+                http_status=status,
+                retry_after_seconds=retry_after,
+            )
         if not 200 <= status < 300:
             error = TransientError if status in TRANSIENT_STATUSES or status >= 500 else None
             raise (error or PermanentError)(
@@ -558,6 +581,22 @@ def _ssl_text(exc: BaseException) -> str:
     if isinstance(exc, ssl.SSLError) and reason:
         return str(reason).lower().replace("_", " ")
     return str(exc) or type(exc).__name__
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """A ``Retry-After`` header (a delay in seconds or an HTTP date) as seconds from now."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
 
 
 def _location_text(raw: str) -> str:
