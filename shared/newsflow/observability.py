@@ -21,6 +21,7 @@ ARTICLES_FAILED = "ArticlesFailed"
 ARTICLES_SKIPPED = "ArticlesSkipped"
 MESSAGES_REJECTED = "MessagesRejected"
 TRANSIENT_FAILURES = "TransientFailures"  # records handed back to SQS for a retry
+ARTICLES_DEFERRED = "ArticlesDeferred"  # re-sent with a delay; reason = why (rate, back-off...)
 
 _OUTCOME_METRIC = {
     Outcome.FETCHED: ARTICLES_FETCHED,
@@ -28,6 +29,7 @@ _OUTCOME_METRIC = {
     Outcome.FAILED: ARTICLES_FAILED,
     Outcome.SKIPPED: ARTICLES_SKIPPED,
     Outcome.RESUMED: ARTICLES_SKIPPED,
+    Outcome.DEFERRED: ARTICLES_DEFERRED,
     Outcome.UNCHANGED: ARTICLES_SKIPPED,  # a re-fetch found the stored text
 }
 
@@ -69,6 +71,8 @@ class RecordReporter:
         )
         if result.failure is not None:
             self._with_reason(ARTICLES_FAILED, result.failure.reason)
+        if result.deferred is not None:
+            self._with_reason(ARTICLES_DEFERRED, result.deferred)
         log = self._logger.warning if result.failure else self._logger.info
         log(
             "article %s",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -24,8 +25,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
+from newsflow.budget import UNLIMITED, TimeBudget
 from newsflow.duplicates import DuplicateDetector, reused_enrichment
-from newsflow.errors import PermanentError, PipelineError, Reason, Stage
+from newsflow.errors import PermanentError, PipelineError, Reason, Stage, TransientError
 from newsflow.fingerprints import text_sha256
 from newsflow.models import (
     ArticleRecord,
@@ -38,6 +40,7 @@ from newsflow.models import (
     ParsedArticle,
     TopEntity,
 )
+from newsflow.politeness.deferral import DeferralError, Deferrer
 from newsflow.storage.items import RetryNote
 from newsflow.storage.layout import (
     ARTICLES_PREFIX,
@@ -165,6 +168,7 @@ class Outcome(StrEnum):
     FAILED = "FAILED"
     SKIPPED = "SKIPPED"  # already done; nothing written
     RESUMED = "RESUMED"  # already fetched; only the hand-off to enrichment was redone
+    DEFERRED = "DEFERRED"  # re-sent with a delay (host not ready, or no time left); consumed
     UNCHANGED = "UNCHANGED"  # re-fetched, same text: only checked_at was written
 
 
@@ -174,6 +178,7 @@ class StageResult:
     article_id: str
     failure: Failure | None = None
     keys: dict[str, str] = field(default_factory=dict)
+    deferred: str | None = None  # why, for a DEFERRED outcome (DeferralError.kind)
 
 
 def utc_now() -> datetime:
@@ -222,6 +227,8 @@ class FetchStage:
         enrich_queue: MessageSender,
         clock: Callable[[], datetime] = utc_now,
         duplicates: DuplicateDetector | None = None,
+        deferrer: Deferrer | None = None,
+        timing: FetchTiming | None = None,
     ) -> None:
         self._fetcher = fetcher
         self._parse = parse
@@ -230,6 +237,10 @@ class FetchStage:
         self._enrich_queue = enrich_queue
         self._clock = clock
         self._duplicates = duplicates
+        self._deferrer = deferrer
+        self._timing = timing or FetchTiming()
+        # One parse at a time: the function's CPU and memory are sized for one page.
+        self._parse_slot = threading.Lock()
 
     @property
     def documents(self) -> DocumentStorage:
@@ -254,9 +265,13 @@ class FetchStage:
                 return StageResult(Outcome.RESUMED, article_id)
 
         try:
+            timing = self._timing
+            timing.budget.require(timing.record_seconds, "a fetch, parse and store")
             return self._fetch_and_store(message, canonical_url, article_id, existing)
         except PermanentError as error:
             return self._record_failure(article_id, message, canonical_url, error)
+        except DeferralError as request:
+            return self._defer(article_id, message, canonical_url, request)
 
     def note_retry(
         self, message: IngestMessage, error: PipelineError, receive_count: int | None = None
@@ -382,6 +397,11 @@ class FetchStage:
         return StageResult(Outcome.UNCHANGED, previous.article_id)
 
     def _parse_page(self, page: FetchedPage) -> ParsedArticle:
+        with self._parse_slot:
+            self._timing.budget.require(self._timing.parse_seconds, "parsing and storing")
+            return self._parse_unbounded(page)
+
+    def _parse_unbounded(self, page: FetchedPage) -> ParsedArticle:
         try:
             return self._parse(page.body, page.final_url, charset=page.charset)
         except PipelineError:
@@ -403,6 +423,22 @@ class FetchStage:
         self._enrich_queue.send(message.model_dump_json(exclude_none=True))
         self._table.mark_handoff(article_id, self._clock())
 
+    def _defer(
+        self,
+        article_id: str,
+        message: IngestMessage,
+        canonical_url: str,
+        request: DeferralError,
+    ) -> StageResult:
+        """Re-send the message for later (consumed now); FAILED once deferred too often."""
+        if self._deferrer is None:
+            raise TransientError(Reason.HOST_UNAVAILABLE, request.why) from request
+        try:
+            self._deferrer.defer(message, request)
+        except PermanentError as error:
+            return self._record_failure(article_id, message, canonical_url, error)
+        return StageResult(Outcome.DEFERRED, article_id, deferred=request.kind)
+
     def _record_failure(
         self,
         article_id: str,
@@ -422,6 +458,16 @@ class FetchStage:
             metadata=message.metadata,
         )
         return StageResult(Outcome.FAILED, article_id, failure=failure)
+
+
+@dataclass(frozen=True)
+class FetchTiming:
+    """What the fetch stage may start: a record needs ``record_seconds`` left (host wait,
+    robots.txt, the fetch deadline, parsing and the writes), parsing ``parse_seconds``."""
+
+    budget: TimeBudget = UNLIMITED
+    record_seconds: float = 0.0
+    parse_seconds: float = 0.0
 
 
 class EnrichStage:
