@@ -31,7 +31,7 @@ from rich.table import Table
 from newsflow.enrichment import BACKENDS
 from newsflow.errors import PipelineError
 from newsflow.models import ArticleStatus
-from newsflow_cli import dead_letters, intake, invoke_events, views
+from newsflow_cli import dead_letters, duplicates, intake, invoke_events, views
 from newsflow_cli.demo import DEAD_LETTER, DemoResult, records_json, run_demo
 from newsflow_cli.extras import missing_extra_message
 from newsflow_cli.local_stack import LocalStack, LocalStackError
@@ -479,6 +479,9 @@ def get(
     document: Annotated[
         bool, typer.Option("--document", help="Print the stored document instead.")
     ] = False,
+    versions: Annotated[
+        bool, typer.Option("--versions", help="List its stored versions, oldest first.")
+    ] = False,
     stack: StackOption = None,
 ) -> None:
     """Show one article's record (status, failure, entities, S3 keys)."""
@@ -487,6 +490,10 @@ def get(
     record = _table(target).article(article_id)
     if record is None:
         fail(f"no article {article_id} ({reference}) in {target.description.stack_name}")
+    if versions:
+        history = duplicates.versions_of(record)
+        typer.echo(json.dumps(history, indent=2, ensure_ascii=False, default=str))
+        return
     if not document:
         typer.echo(json.dumps(record, indent=2, ensure_ascii=False, default=str))
         return
@@ -520,9 +527,15 @@ def list_articles(
     since: Annotated[str | None, typer.Option(help="Only from this date (YYYY-MM-DD).")] = None,
     limit: Annotated[int, typer.Option(min=1)] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line.")] = False,
+    cluster: Annotated[
+        str | None, typer.Option(help="Only the members of this cluster (a cluster id).")
+    ] = None,
     stack: StackOption = None,
 ) -> None:
     """List the newest articles (FAILED ones newest failure first, from the failures index)."""
+    if cluster:
+        _print_rows(_cluster_rows(_target(stack), cluster), as_json)
+        return
     wanted = status.upper() if status else None
     if wanted and wanted not in ArticleStatus.__members__:
         fail(f"--status must be one of {', '.join(ArticleStatus.__members__)}, got {status!r}")
@@ -534,11 +547,43 @@ def list_articles(
         )
     else:
         rows = table.newest(limit, status=wanted, since=since_date)
+    _print_rows(rows, as_json)
+
+
+def _cluster_rows(target: Target, cluster_id: str) -> list[dict[str, Any]]:
+    from newsflow.storage.fingerprints import FingerprintIndex
+
+    index = FingerprintIndex(target.output("ArticlesTableName"), target.client("dynamodb"))
+    return duplicates.cluster_rows(_table(target), index, cluster_id)
+
+
+def _print_rows(rows: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         for row in rows:
             typer.echo(json.dumps(row, ensure_ascii=False, default=str))
         return
     _stdout().print(views.articles_table(rows))
+
+
+@app.command("duplicates")
+@one_line_errors
+def duplicates_of(
+    reference: Annotated[str, typer.Argument(help="An article URL or article id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line.")] = False,
+    stack: StackOption = None,
+) -> None:
+    """Show the cluster of an article: the original first, then every exact or near copy."""
+    article_id = intake.article_id_of(reference)
+    target = _target(stack)
+    record = _table(target).article(article_id)
+    if record is None:
+        fail(f"no article {article_id} ({reference}) in {target.description.stack_name}")
+    cluster_id = duplicates.cluster_id_of(record)
+    rows = _cluster_rows(target, cluster_id) or [record]
+    if as_json:
+        _print_rows(rows, as_json=True)
+        return
+    _stdout().print(duplicates.cluster_table(cluster_id, rows))
 
 
 @app.command()

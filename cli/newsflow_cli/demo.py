@@ -36,6 +36,8 @@ class DemoRecord:
     language_supported: bool | None = None
     entities: list[dict[str, Any]] = field(default_factory=list)
     keys: dict[str, str] = field(default_factory=dict)
+    duplicate_of: str | None = None  # article_id of the original it copies
+    cluster_id: str | None = None  # shared by every copy of one story
 
     def as_json(self) -> dict[str, Any]:
         """The record shape scripts rely on (docs/CLI.md: `newsflow demo --json`)."""
@@ -50,6 +52,8 @@ class DemoRecord:
             "sentiment": self.sentiment,
             "language_supported": self.language_supported,
             "entities": self.entities,
+            "duplicate_of": self.duplicate_of,
+            "cluster_id": self.cluster_id,
         }
 
 
@@ -94,6 +98,8 @@ def _from_article(line: intake.IntakeLine, article: ArticleRecord) -> DemoRecord
         language_supported=article.language_supported,
         entities=[entity.model_dump(mode="json") for entity in article.top_entities],
         keys=keys,
+        duplicate_of=article.duplicate_of,
+        cluster_id=article.cluster_id,
     )
 
 

@@ -10,9 +10,12 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from newsflow.duplicates import DuplicateDetector
 from newsflow.errors import PipelineError, Reason, Stage, TransientError
@@ -31,6 +34,7 @@ from newsflow.pipeline import EnrichStage, FetchStage, Outcome
 from newsflow.storage import ArticleTable, DocumentStore, MessageQueue
 from newsflow.storage.fingerprints import FingerprintIndex
 from newsflow.urls import canonicalize_url
+from newsflow_cli import cli
 
 PARAGRAPHS = [
     "The city council of Portsmouth voted on Tuesday to fund a new harbour bridge, ending a "
@@ -450,3 +454,59 @@ def test_a_late_enrichment_of_an_old_version_leaves_the_item_on_the_newest(stack
     assert record is not None and record.version == 2
     assert record.enriched_key is not None and record.enriched_key.endswith(".v2.json")
     assert entity_articles(stack, "Atlantic Structures") == []
+
+
+# --------------------------------------------------------------------------- reading it back
+
+
+@pytest.fixture
+def run_cli(stack: Stack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """`newsflow ...` against the moto table (the target is the only thing replaced)."""
+    pipeline = stack.pipeline
+    target = SimpleNamespace(
+        output={"ArticlesTableName": pipeline.table, "ArticlesBucketName": pipeline.bucket}.get,
+        client={"dynamodb": pipeline.dynamodb, "s3": pipeline.s3}.get,
+        description=SimpleNamespace(stack_name="test-stack", functions=[]),
+    )
+    monkeypatch.setattr(cli, "_target", lambda *args, **kwargs: target)
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args: str) -> list[dict[str, Any]]:
+        result = CliRunner().invoke(cli.app, list(args))
+        assert result.exit_code == 0, result.output
+        return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+    return run
+
+
+def test_duplicates_and_list_cluster_show_every_member(stack: Stack, run_cli: Any) -> None:
+    # GIVEN a story, its wire copy and an unrelated article on the same topic
+    original = stack.ingest(URL, STORY)
+    near = stack.ingest("https://wire.example/bridge-vote", SYNDICATED)
+    stack.ingest("https://ferries.example/bridge-fears", SAME_TOPIC)
+    # WHEN the cluster is asked for by the copy's URL, and listed by its id
+    by_url = run_cli("duplicates", "https://wire.example/bridge-vote", "--json")
+    listed = run_cli("list", "--cluster", original, "--json")
+    # THEN both give the original first, then the copy with its similarity
+    for rows in (by_url, listed):
+        assert [row["article_id"] for row in rows] == [original, near]
+        assert rows[1]["duplicate_kind"] == "near" and rows[1]["similarity"] >= 0.5
+        assert {row["cluster_id"] for row in rows} == {original}
+    # AND the table view names the kind of copy
+    result = CliRunner().invoke(cli.app, ["duplicates", original])
+    assert result.exit_code == 0 and "near" in result.stdout and "original" in result.stdout
+
+
+def test_get_versions_lists_every_stored_version(stack: Stack, run_cli: Any) -> None:
+    # GIVEN an article fetched, then changed and re-fetched
+    article = stack.ingest(URL, STORY)
+    stack.fetcher.serve(URL, REVISED)
+    stack.fetch.run(IngestMessage(url=URL, force=True))
+    # WHEN its versions are asked for
+    result = CliRunner().invoke(cli.app, ["get", URL, "--versions"])
+    # THEN both are listed, oldest first, each with its own documents
+    assert result.exit_code == 0, result.output
+    history = json.loads(result.stdout)
+    assert [v["version"] for v in history] == [1, 2]
+    assert history[0]["article_key"].endswith(f"{article}.json")
+    assert history[1]["article_key"].endswith(f"{article}.v2.json")
