@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import select
 import shutil
 import subprocess
 import tempfile
@@ -75,15 +76,34 @@ class _Pipe:
                 raise TimeoutError(f"no {method} within {timeout} s")
             self.events.append(self._read())
 
-    def _read(self) -> dict[str, Any]:
+    def settle(self, quiet: float = 0.3, timeout: float = 10.0) -> None:
+        """Read events until every request seen has ended and nothing came for ``quiet`` s."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            started = {e["params"]["requestId"] for e in self._named("Network.requestWillBeSent")}
+            ended = {
+                e["params"]["requestId"]
+                for e in self._named("Network.loadingFinished", "Network.loadingFailed")
+            }
+            event = self._read(timeout=quiet)
+            if event is not None:
+                self.events.append(event)
+            elif started <= ended:
+                return
+
+    def _named(self, *methods: str) -> list[dict[str, Any]]:
+        return [event for event in self.events if event.get("method") in methods]
+
+    def _read(self, timeout: float | None = None) -> Any:
         while b"\0" not in self._buffer:
+            if timeout is not None and not select.select([self._in], [], [], timeout)[0]:
+                return None
             chunk = os.read(self._in, 65536)
             if not chunk:
                 raise RuntimeError("chromium closed the DevTools pipe")
             self._buffer += chunk
         message, self._buffer = self._buffer.split(b"\0", 1)
-        result: dict[str, Any] = json.loads(message)
-        return result
+        return json.loads(message)
 
 
 def load(chromium: str, page: Path, *, width: int = 1280, height: int = 2400) -> PageRun:
@@ -142,7 +162,7 @@ def _drive(pipe: _Pipe, page: Path, width: int, height: int) -> PageRun:
     pipe.events.clear()
     pipe.send("Page.navigate", {"url": page.resolve().as_uri()}, session=session)
     pipe.wait_for("Page.loadEventFired", LOAD_TIMEOUT_SECONDS)
-    time.sleep(0.3)  # late requests (lazy images, timers) still show up
+    pipe.settle()  # late requests (lazy images, timers) and their ends still show up
     text = pipe.send(
         "Runtime.evaluate",
         {"expression": "document.body.innerText", "returnByValue": True},
