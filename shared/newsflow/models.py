@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from newsflow.errors import PermanentError, Reason, Stage
+from newsflow.json_limits import json_structure_problem
 
 
 class ArticleStatus(StrEnum):
@@ -85,6 +86,9 @@ def _parse_ingest_text(body: str | None, *, envelopes: tuple[str, ...]) -> Inges
         # A bare body is taken as one URL; whether it *is* a usable URL is the URL rules' call,
         # so prose still becomes a FAILED article item with reason ``invalid_url``.
         return IngestMessage(url=text)
+    problem = json_structure_problem(text)
+    if problem is not None:
+        raise _invalid_message(problem, envelopes)
     try:
         payload = json.loads(text)
     except ValueError as exc:
@@ -169,6 +173,11 @@ class EnrichMessage(_Model):
 
 def parse_enrich_body(body: str | None) -> EnrichMessage:
     """Read an EnrichQueue body; anything else is a permanent ``invalid_message``."""
+    problem = json_structure_problem(body or "")
+    if problem is not None:
+        raise PermanentError(
+            Reason.INVALID_MESSAGE, f"not an enrich message: {problem}", stage=Stage.ENRICH
+        )
     try:
         return EnrichMessage.model_validate_json(body or "")
     except ValidationError as exc:
@@ -212,6 +221,9 @@ class ParsedArticle(_Model):
     word_count: int = 0
     fetched_at: datetime | None = None
     extractor: ExtractorInfo
+    truncated: Annotated[
+        list[str], Field(description="Fields cut to their length limit (docs/HARDENING.md).")
+    ] = Field(default_factory=list)
     duplicate_of: Annotated[
         str | None, Field(description="article_id of the earlier article this one repeats.")
     ] = None

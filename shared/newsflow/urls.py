@@ -42,6 +42,7 @@ from urllib.parse import unquote_plus, urlsplit, urlunsplit
 from newsflow.errors import PermanentError, Reason, Stage
 
 MAX_URL_LENGTH = 2048
+MAX_HOST_LENGTH = 253  # a DNS name, dots included (RFC 1035)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 ALLOWED_SCHEMES = frozenset(DEFAULT_PORTS)
 
@@ -132,6 +133,8 @@ def parse_url(text: str) -> WebUrl:
     raw_host = parts.hostname
     if not raw_host:
         raise _invalid("URL has no host")
+    if "[" in parts.netloc and ":" not in raw_host:
+        raise _invalid(f"'[{raw_host}]' is not an IPv6 address")
     host, ip = _parse_host(raw_host)
     return WebUrl(
         text=candidate,
@@ -176,6 +179,8 @@ def _parse_host(raw_host: str) -> tuple[str, IPAddress | None]:
         raise _invalid(f"invalid host name '{raw_host}': {exc}") from exc
     if not _HOST_NAME.match(host):
         raise _invalid(f"invalid host name '{raw_host}'")
+    if len(host) > MAX_HOST_LENGTH:  # an IDN host expands: "ü.ü.ü..." is 8 bytes a label
+        raise _invalid(f"host name longer than {MAX_HOST_LENGTH} characters once encoded")
     # Like browsers, read a host whose last label is a number as an IPv4 address - and accept
     # only the dotted-quad spelling.
     if _NUMERIC_LABEL.match(host.rsplit(".", 1)[-1]):

@@ -80,6 +80,7 @@ class Fault:
     code: str
     match: Match
     injected: int = 0
+    http_status: int = 500  # 400 for a client error such as ValidationException
 
     @property
     def active(self) -> bool:
@@ -88,7 +89,7 @@ class Fault:
     def error(self) -> ClientError:
         response: dict[str, Any] = {
             "Error": {"Code": self.code, "Message": "injected fault"},
-            "ResponseMetadata": {"HTTPStatusCode": 500},
+            "ResponseMetadata": {"HTTPStatusCode": self.http_status},
         }
         return ClientError(response, self.operation.split(".", 1)[1])  # type: ignore[arg-type]
 
@@ -112,8 +113,16 @@ class FaultInjector:
         after: bool = False,
         code: str = "InternalError",
         match: Match = _any_call,
+        http_status: int = 500,
     ) -> Fault:
-        fault = Fault(operation=operation, times=times, after=after, code=code, match=match)
+        fault = Fault(
+            operation=operation,
+            times=times,
+            after=after,
+            code=code,
+            match=match,
+            http_status=http_status,
+        )
         self.faults.append(fault)
         self._session.events.register(
             f"before-parameter-build.{operation}", self._before(fault), unique_id=f"f{id(fault)}"

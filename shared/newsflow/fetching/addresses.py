@@ -50,6 +50,7 @@ _IPV6_RULES = _rules(
     ("::/128", "the unspecified address"),
     ("::1/128", "a loopback address"),
     ("::/96", "a deprecated IPv4-compatible address"),
+    ("::ffff:0:0:0/96", "an IPv4-translated address (never a public destination)"),
     ("64:ff9b:1::/48", "a local-use NAT64 address"),
     ("100::/64", "a discard-only address"),
     ("2001:db8::/32", "a documentation address"),
@@ -115,9 +116,10 @@ def check_address(ip: str, *, allow_loopback: bool) -> str | None:
 
     Refused: loopback, private (RFC 1918), link-local (incl. 169.254.169.254), CGNAT, multicast,
     reserved, unspecified, broadcast, documentation and benchmarking ranges, IPv6 ULA and
-    link-local, and IPv6 forms of IPv4 addresses (mapped, NAT64, 6to4, Teredo) whose IPv4
-    address is refused. ``allow_loopback`` (local runs only) admits 127.0.0.0/8 and ::1 - not
-    their IPv4-mapped forms, and nothing else.
+    link-local, IPv4-translated addresses (``::ffff:0:0:0/96``), and IPv6 forms of IPv4
+    addresses (mapped, NAT64, 6to4, Teredo) whose IPv4 address is refused. ``allow_loopback``
+    (local runs only) admits 127.0.0.0/8 and ::1 - not their IPv4-mapped forms, and nothing
+    else.
     """
     address = parse_ip(ip)
     if address is None:
@@ -143,6 +145,7 @@ def connect_form(address: str) -> str:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         return str(ip.ipv4_mapped)
     return address if ip is None else str(ip)
+
 
 def resolve_within(resolver: Resolver, host: str, port: int, seconds: float) -> list[str]:
     """``resolver(host, port)``, given at most ``seconds``: ``getaddrinfo`` has no timeout of

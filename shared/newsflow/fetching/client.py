@@ -30,6 +30,7 @@ from urllib3.exceptions import (
     ConnectTimeoutError,
     DecodeError,
     HTTPError,
+    InvalidHeader,
     NewConnectionError,
     ProtocolError,
     ReadTimeoutError,
@@ -169,8 +170,7 @@ class SafeFetcher:
                 location = self._hop(target, state, request)
                 if isinstance(location, FetchedPage):
                     return replace(location, requested_url=url, redirects=tuple(redirects))
-                next_url = urljoin(target.url, _location_text(location))
-                next_url = urlunsplit(urlsplit(next_url)._replace(fragment=""))
+                next_url = _redirect_target(target.url, location)
                 if len(redirects) >= self._policy.max_redirects:
                     raise PermanentError(
                         Reason.TOO_MANY_REDIRECTS,
@@ -392,6 +392,8 @@ class SafeFetcher:
             state.fail(exc, _protocol_error(f"malformed HTTP response ({exc})"))
         except (TimeoutError, ReadTimeoutError) as exc:
             raise state.timeout() from exc
+        except InvalidHeader as exc:  # e.g. two Content-Length values that disagree
+            state.fail(exc, _protocol_error(f"malformed HTTP response headers ({exc})"))
         except (OSError, HTTPError) as exc:
             state.fail(exc, _connection_error(f"the connection failed ({_ssl_text(exc)})"))
         return response, sock
@@ -607,6 +609,18 @@ def _location_text(raw: str) -> str:
     except UnicodeError:
         text = raw
     return text.strip().replace(" ", "%20")
+
+
+def _redirect_target(base: str, location: str) -> str:
+    """The URL a Location header points to, without its fragment; an unparseable one (a broken
+    IPv6 literal, say) is refused for good: the same header comes back on every retry."""
+    try:
+        joined = urljoin(base, _location_text(location))
+        return urlunsplit(urlsplit(joined)._replace(fragment=""))
+    except ValueError as exc:
+        raise PermanentError(
+            Reason.INVALID_URL, f"redirect to an unparseable URL: {exc}", stage=Stage.FETCH
+        ) from exc
 
 
 def _protocol_error(detail: str) -> PermanentError:
