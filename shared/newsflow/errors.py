@@ -34,6 +34,7 @@ class Reason(StrEnum):
     TOO_MANY_REDIRECTS = "too_many_redirects"
     TLS_ERROR = "tls_error"
     NOTHING_EXTRACTED = "nothing_extracted"
+    TOO_COMPLEX = "too_complex"  # past a parse bound (structure or CPU budget); see parse_bounds
     TEXT_TOO_SHORT = "text_too_short"
     UNSUPPORTED_LANGUAGE = "unsupported_language"
     MISSING_DOCUMENT = "missing_document"
@@ -74,6 +75,7 @@ class TransientError(PipelineError):
     """Retrying may help: let SQS redeliver (and eventually dead-letter) the message."""
 
     retryable = True
+
 
 class HostBusyError(TransientError):
     """The host asked us to slow down (429 or 503); ``retry_after_seconds`` is its

@@ -50,6 +50,8 @@ from newsflow.charset import decode_html
 from newsflow.errors import PermanentError, Reason, Stage
 from newsflow.language import detect_language
 from newsflow.models import ExtractorInfo, ParsedArticle
+from newsflow.parse_bounds import ParseBudget, check_markup
+from newsflow.settings import PARSE_BUDGET_SECONDS
 from newsflow.text import count_words
 from newsflow.urls import article_id_for, canonicalize_url, domain_of
 
@@ -66,6 +68,9 @@ MIN_PROSE_LINE_WORDS: Final = 7
 MIN_ARTICLE_WORDS: Final = 15
 
 MAX_AUTHOR_LENGTH: Final = 200
+# Longer one-line fields are cut (and named in ``ParsedArticle.truncated``): a 455 KB <h1> is
+# no headline, and every later stage would carry it.
+MAX_FIELD_CHARS: Final = {"title": 1_000, "site_name": 200, "description": 2_000, "image": 2_048}
 MAX_LIST_ITEMS: Final = 25
 MAX_LIST_ITEM_LENGTH: Final = 100
 
@@ -88,8 +93,12 @@ _HTML_ELEMENTS = (
     "|strike|strong|style|sub|summary|sup|svg|table|tbody|td|template|textarea|tfoot|th|thead"
     "|time|title|tr|track|tt|u|ul|var|video|wbr"
 )
+# Linear on any text (pages show runs like "&lt;a x=x=x=..." or "&lt;!-- &lt;!-- ..."): a
+# comment stops at the next "<!--" as well as at "-->", and a tag's first "=" is found by
+# ``[^<>=]*=``, which has one way to match; so each attempt ends at the next "<".
 _TAG_LIKE = re.compile(
-    rf"<!--.*?-->|</?(?:{_HTML_ELEMENTS})\s*/?>|<(?:{_HTML_ELEMENTS})\s[^<>]*=[^<>]*>",
+    rf"<!--(?:(?!<!--|-->).)*-->|</?(?:{_HTML_ELEMENTS})\s*/?>"
+    rf"|<(?:{_HTML_ELEMENTS})\s[^<>=]*=[^<>]*>",
     re.IGNORECASE | re.DOTALL,
 )
 _INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff]")
@@ -200,6 +209,7 @@ _AUTHOR_SKIPPED_TAGS: Final = frozenset(
     {"time", "script", "style", "figure", "img", "button", "svg", "noscript", "link", "meta"}
 )
 _AUTHOR_MAX_CHARS: Final = 120
+_AUTHOR_MAX_CANDIDATES: Final = 200
 
 
 def _author_rank(element: Any) -> int:
@@ -244,7 +254,8 @@ def _visible_text(element: Any) -> str:
 
 def _author_from_markup(tree: Any) -> str | None:
     """Byline from markup, for pages whose meta tags and JSON-LD name nobody."""
-    elements = dict.fromkeys(attribute.getparent() for attribute in _AUTHOR_ATTRIBUTES(tree))
+    found = dict.fromkeys(attribute.getparent() for attribute in _AUTHOR_ATTRIBUTES(tree))
+    elements = list(found)[:_AUTHOR_MAX_CANDIDATES]  # each costs a walk up its ancestors
     for element in sorted(elements, key=_author_rank):  # stable: document order within a rank
         if element.tag in _AUTHOR_SKIPPED_TAGS or _in_excluded_area(element):
             continue
@@ -277,8 +288,12 @@ def _taxonomy_from_links(tree: Any) -> tuple[list[str], list[str]]:
     return categories, tags
 
 
-# Between headline and site name: bar, hyphen, en/em dash, middle dot, colon, guillemet.
-_TITLE_SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014\u00b7:\u00bb]\s+")
+# Between headline and site name: bar, hyphen, en/em dash, middle dot, colon, guillemet. A match
+# starts only where a run of spaces starts, so a title of 40,000 spaces costs one pass, not a
+# pass per space.
+_TITLE_SEPARATORS = re.compile(r"(?<!\s)\s+[|\-\u2013\u2014\u00b7:\u00bb]\s+")
+# Characters of a <title> read for the site name: a headline and a name fit many times over.
+_TITLE_TAG_MAX_CHARS: Final = 2_000
 
 
 def _sitename_from_title_tag(tree: Any, title: str | None) -> str | None:
@@ -286,7 +301,8 @@ def _sitename_from_title_tag(tree: Any, title: str | None) -> str | None:
     element = tree.find(".//head/title")
     if element is None or not title:
         return None
-    parts = [p.strip() for p in _TITLE_SEPARATORS.split(element.text_content() or "")]
+    title_tag = (element.text_content() or "")[:_TITLE_TAG_MAX_CHARS]
+    parts = [p.strip() for p in _TITLE_SEPARATORS.split(title_tag)]
     if len(parts) < 2:
         return None
     if parts[0].casefold() == title.casefold():
@@ -327,6 +343,7 @@ class _PageMetadata:
     image: str | None = None
     categories: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    truncated: list[str] = field(default_factory=list)
 
 
 def _read_metadata(tree: Any, url: str | None, today: date) -> _PageMetadata:
@@ -363,16 +380,28 @@ def _read_metadata(tree: Any, url: str | None, today: date) -> _PageMetadata:
     image = _one_line(meta.image)
     if image and url:
         image = urljoin(url, image)
-    return _PageMetadata(
-        title=title,
-        author=author,
-        published=_parse_published(found, today),
-        site_name=site_name.lstrip("@") if site_name else None,
-        description=_one_line(meta.description),
-        image=image,
-        categories=_clean_list(categories, split=False),
-        tags=_clean_list(tags, split=True),
+    return _clamped(
+        _PageMetadata(
+            title=title,
+            author=author,
+            published=_parse_published(found, today),
+            site_name=site_name.lstrip("@") if site_name else None,
+            description=_one_line(meta.description),
+            image=image,
+            categories=_clean_list(categories, split=False),
+            tags=_clean_list(tags, split=True),
+        )
     )
+
+
+def _clamped(meta: _PageMetadata) -> _PageMetadata:
+    """``meta`` with each one-line field cut to ``MAX_FIELD_CHARS``, the cut ones named."""
+    for name, limit in MAX_FIELD_CHARS.items():
+        value = getattr(meta, name)
+        if value is not None and len(value) > limit:
+            setattr(meta, name, value[:limit].rstrip())
+            meta.truncated.append(name)
+    return meta
 
 
 # ----------------------------------------------------------------------------- entry point
@@ -380,10 +409,12 @@ def _read_metadata(tree: Any, url: str | None, today: date) -> _PageMetadata:
 
 # libxml2 stops building the tree 256 levels deep and silently drops everything below, which
 # pages with runaway unclosed tags reach. Such pages are re-parsed once without the container
-# and inline tags that do the nesting; paragraphs and headings keep the text apart.
+# and inline tags that do the nesting; paragraphs and headings keep the text apart. A tag left
+# open ("<b <b <b ...") ends at the next "<": each match stops there, so the pass is linear.
 _NESTING_TAGS = re.compile(
     r"</?(?:div|span|font|section|article|main|center|b|i|u|em|strong|small|big|a|blockquote"
-    r"|table|tbody|thead|tr|td|th|ul|ol|li|dl|dt|dd|form|label|nav|header|footer|aside)\b[^>]*>",
+    r"|table|tbody|thead|tr|td|th|ul|ol|li|dl|dt|dd|form|label|nav|header|footer|aside)\b"
+    r"[^<>]*>?",
     re.IGNORECASE,
 )
 
@@ -416,7 +447,11 @@ def _canonical_or_none(url: str | None) -> str | None:
 
 
 def parse_html(
-    html: str | bytes, url: str | None = None, *, charset: str | None = None
+    html: str | bytes,
+    url: str | None = None,
+    *,
+    charset: str | None = None,
+    budget_seconds: float = PARSE_BUDGET_SECONDS,
 ) -> ParsedArticle:
     """Parse one page into a :class:`ParsedArticle` (``final_url``/``fetched_at`` left unset).
 
@@ -425,7 +460,9 @@ def parse_html(
     a URL that cannot be canonicalised leaves the last three ``None``.
 
     Raises ``PermanentError(nothing_extracted, stage=parse)`` for an empty document, markup
-    that is not HTML, or a page without a main text.
+    that is not HTML, or a page without a main text; ``PermanentError(too_complex)`` for a page
+    past the bounds of :mod:`newsflow.parse_bounds` or one that used more than
+    ``budget_seconds`` of CPU (checked between the phases).
     """
     markup = decode_html(html, charset) if isinstance(html, bytes) else html
     # lxml refuses text that carries an encoding declaration, and trafilatura's retry re-encodes
@@ -433,16 +470,20 @@ def parse_html(
     markup = _XML_DECLARATION.sub("", markup, count=1)
     if not markup or markup.isspace():
         raise _nothing("empty document")
+    check_markup(markup)
+    budget = ParseBudget(budget_seconds)
     canonical_url = _canonical_or_none(url)
     tree = _load_tree(markup)
     if tree is None:
         raise _nothing("not an HTML document")
+    budget.check("building the tree")
     try:
         # The extractor works on its own copy of ``tree``; the original stays intact for metadata.
         document = trafilatura.bare_extraction(tree, url=canonical_url, include_comments=False)
     except Exception as exc:  # deterministic on these bytes: retrying cannot help
         LOGGER.warning("extractor failed", exc_info=True)
         raise _nothing(f"extractor failed on this markup: {type(exc).__name__}") from exc
+    budget.check("extraction")
     raw_text = document.text if isinstance(document, Document) else None
     text = clean_text(raw_text or "")
     if not _has_article_text(text):
@@ -453,6 +494,7 @@ def parse_html(
     except Exception:  # the text is the product; metadata is best effort
         LOGGER.warning("metadata unreadable", exc_info=True)
         meta = _PageMetadata()
+    budget.check("metadata")
     return ParsedArticle(
         url=url,
         canonical_url=canonical_url,
@@ -470,4 +512,5 @@ def parse_html(
         text=text,
         word_count=count_words(text),
         extractor=ExtractorInfo(name=EXTRACTOR_NAME, version=EXTRACTOR_VERSION),
+        truncated=meta.truncated,
     )
