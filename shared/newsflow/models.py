@@ -370,6 +370,9 @@ class ArticleRecord(_Model):
     handoff_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
+    truncated: Annotated[
+        list[str], Field(description="Attributes cut to their length limit (docs/HARDENING.md).")
+    ] = Field(default_factory=list)
 
 
 def as_dict(model: BaseModel) -> dict[str, Any]:

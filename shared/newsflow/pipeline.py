@@ -374,6 +374,7 @@ class FetchStage:
                 metadata=message.metadata,
                 created_at=existing.created_at if existing else now,
                 updated_at=now,
+                truncated=document.truncated,
             )
         )
         reuse_of = verdict.duplicate_of if verdict and verdict.reuses_enrichment else None

@@ -25,6 +25,7 @@ from newsflow.storage.items import (
     get_item,
     serialize_item,
 )
+from newsflow.storage.limits import TRUNCATED_ATTRIBUTE, clamp_attributes
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -55,11 +56,13 @@ class ArticleTable:
 
     def save_retry_note(self, note: RetryNote) -> None:
         """Remember why the last attempt failed; a later success leaves it as history."""
-        attributes = {
-            **note.model_dump(mode="json", exclude_none=True),
-            "pk": article_pk(note.article_id),
-            "sk": RETRY_SK,
-        }
+        attributes, _ = clamp_attributes(
+            {
+                **note.model_dump(mode="json", exclude_none=True),
+                "pk": article_pk(note.article_id),
+                "sk": RETRY_SK,
+            }
+        )
         with translated(f"recording the retry note of {note.article_id}"):
             self._client.put_item(TableName=self.table_name, Item=serialize_item(attributes))
 
@@ -72,6 +75,7 @@ class ArticleTable:
         attributes = record.model_dump(mode="json", exclude_none=True)
         created_at = attributes.pop("created_at")
         attributes.pop("attempts", None)
+        cut_by_the_parser = attributes.pop(TRUNCATED_ATTRIBUTE, [])
         sort_day = record.published or record.created_at.date()
         if record.domain:
             attributes["domain_sk"] = f"{sort_day.isoformat()}#{record.article_id}"
@@ -81,9 +85,11 @@ class ArticleTable:
             set_values=attributes,
             if_missing={"created_at": created_at},
             increment="attempts",
+            truncated=cut_by_the_parser,
             remove=[
                 "failure", "failure_reason", "failed_at", "handoff_at",
                 "sentiment", "top_entities", "enriched_key", "language_supported",
+                TRUNCATED_ATTRIBUTE,
             ],
         )  # fmt: skip
 
@@ -191,8 +197,17 @@ class ArticleTable:
         if_missing: Mapping[str, Any] | None = None,
         remove: Sequence[str] = (),
         increment: str | None = None,
+        truncated: Sequence[str] = (),
     ) -> None:
-        """One UpdateItem on the article item: SET, SET-if-absent, ADD-one and REMOVE clauses."""
+        """One UpdateItem on the article item: SET, SET-if-absent, ADD-one and REMOVE clauses.
+
+        Every value is clamped to the stores' limits first; the names of the attributes that
+        were cut join the item's ``truncated`` set with ``truncated`` (those cut earlier, by the
+        parser); they replace the set when ``remove`` lists it.
+        """
+        set_values, cut = clamp_attributes(set_values)
+        truncated = sorted({*cut, *truncated})
+        if_missing, _ = clamp_attributes(if_missing or {})
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
         clauses: list[str] = []
@@ -211,8 +226,19 @@ class ArticleTable:
             values[":zero"] = 0
             values[":one"] = 1
             clauses.append("#inc = if_not_exists(#inc, :zero) + :one")
+        replace_truncated = TRUNCATED_ATTRIBUTE in remove
+        if truncated and replace_truncated:
+            names["#t"], values[":t"] = TRUNCATED_ATTRIBUTE, set(truncated)
+            clauses.append("#t = :t")
         expression = "SET " + ", ".join(clauses)
-        removable = [name for name in remove if name not in set_values]
+        if truncated and not replace_truncated:
+            names["#t"], values[":t"] = TRUNCATED_ATTRIBUTE, set(truncated)
+            expression += " ADD #t :t"
+        removable = [
+            name
+            for name in remove
+            if name not in set_values and not (truncated and name == TRUNCATED_ATTRIBUTE)
+        ]
         if removable:
             for index, name in enumerate(removable):
                 names[f"#r{index}"] = name
@@ -257,7 +283,13 @@ class ArticleTable:
                     else None,
                 }
             )
-        self._batch_write([{"PutRequest": {"Item": serialize_item(item)}} for item in items])
+        requests = []
+        for item in items:
+            clamped, truncated = clamp_attributes(item)
+            if truncated:
+                clamped[TRUNCATED_ATTRIBUTE] = set(truncated)
+            requests.append({"PutRequest": {"Item": serialize_item(clamped)}})
+        self._batch_write(requests)
         return keys
 
     def _delete_items(self, keys: set[tuple[str, str]]) -> None:

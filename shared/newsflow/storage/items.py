@@ -22,6 +22,7 @@ from newsflow.aws_errors import translated
 from newsflow.enrichment.aggregation import normalise_entity_key
 from newsflow.errors import Reason, Stage, TransientError
 from newsflow.models import ArticleRecord, Failure
+from newsflow.storage.limits import ENTITY_KEY_BYTES, clamp_utf8
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -80,8 +81,10 @@ def article_id_of(item: Mapping[str, Any]) -> str:
 
 
 def entity_pk(name: str) -> str:
-    """Entity index partition: the same key the enrichment merges mentions by."""
-    return f"ENTITY#{normalise_entity_key(unicodedata.normalize('NFKC', name))}"
+    """Entity index partition: the same key the enrichment merges mentions by (cut to
+    ``ENTITY_KEY_BYTES``: a 13 KB run of capitalised words is no name, and no key)."""
+    key = normalise_entity_key(unicodedata.normalize("NFKC", name))
+    return f"ENTITY#{clamp_utf8(key, ENTITY_KEY_BYTES)}"
 
 
 def article_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
