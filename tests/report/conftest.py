@@ -91,6 +91,27 @@ def stream() -> StreamSnapshot:
         ],
         rejected_by_day={"2026-11-21": 1},
         dead_letters={"IngestDLQ": 1},
+        sources=[
+            {
+                "source_id": "feed-1",
+                "url": "https://news.example.com/feed.xml",
+                "kind": "rss",
+                "pushed": 40,
+                "last_success_at": "2026-11-21T08:00:00+00:00",
+            },
+            {
+                "source_id": "feed-2",
+                "url": "https://down.example.net/sitemap.xml",
+                "kind": "sitemap",
+                "consecutive_failures": 3,
+                "last_error": {
+                    "stage": "fetch",
+                    "reason": "http_error",
+                    "detail": "HTTP 500",
+                    "at": "2026-11-21T09:00:00+00:00",
+                },
+            },
+        ],
         stats=ReadStats(s3_list_calls=4, s3_keys_listed=3, batch_get_calls=1, items_read=3),
     )
 

@@ -51,7 +51,8 @@ def test_the_report_shows_the_expected_figures(shown: PageRun, report: StreamRep
     text = shown.text
     for heading in ("At a glance", "Articles per day", "Outcomes", "Languages",
                     "Who is in the news", "Sentiment per domain", "duplicate clusters",
-                    "Slowest hosts", "Failing hosts", "What this report read"):  # fmt: skip
+                    "Feeds and sitemaps", "Slowest hosts", "Failing hosts",
+                    "What this report read"):  # fmt: skip
         assert heading in text
     assert "Helen Carter" in text
     assert "newsflow entity 'Helen Carter' --json" in text
@@ -60,6 +61,7 @@ def test_the_report_shows_the_expected_figures(shown: PageRun, report: StreamRep
     assert "slow.example.net" in text
     assert "+0.10" in text  # Helen Carter's average sentiment
     assert "850 ms" in text  # the slowest fetch
+    assert "http_error: HTTP 500 (3 in a row)" in text  # a failing sitemap
     assert "aws s3 ls s3://articles-bucket/articles/dt=2026-11-21/ | wc -l" in text
     assert len(shown.screenshot) > 10_000
 

@@ -117,3 +117,20 @@ def test_entity_mentions_are_bounded_by_the_range_and_the_limit(pipeline: Any) -
     assert [row["article_id"] for row in rows] == [article_id(3), article_id(2)]
     assert reader.stats.index_queries == 1
     assert reader.stats.index_items_read == 2
+
+
+def test_feed_and_sitemap_items_come_from_their_partition(pipeline: Any) -> None:
+    from newsflow.sources import Source, SourceTable
+
+    at = datetime(2026, 11, 20, 8, tzinfo=UTC)
+    SourceTable(pipeline.table, pipeline.dynamodb).add(
+        Source(source_id="feed-1", url="https://news.example.com/feed.xml", created_at=at,
+               next_poll_at=at)
+    )  # fmt: skip
+    reader = StreamReader(
+        bucket=pipeline.bucket, table=pipeline.table, s3=pipeline.s3, dynamodb=pipeline.dynamodb
+    )
+    made = operations(pipeline)
+    snapshot = reader.read(DAY, DAY)
+    assert [source["source_id"] for source in snapshot.sources] == ["feed-1"]
+    assert "Scan" not in made

@@ -72,18 +72,32 @@ def test_duplicates_sources_and_fetch_times_when_present(report: StreamReport) -
     assert (slowest.domain, slowest.slowest_fetch_ms) == ("news.example.com", 850)
 
 
+def test_feeds_and_sitemaps_show_what_they_brought_and_how_polling_goes(
+    report: StreamReport,
+) -> None:
+    # GIVEN two source items: feed-1 brought a1 and a2, feed-2 fails to poll
+    rows = {f.source_id: f for f in report.source_items}
+    assert (rows["feed-1"].articles, rows["feed-1"].pushed) == (2, 40)
+    assert rows["feed-2"].articles == 0
+    assert rows["feed-2"].last_error == "http_error: HTTP 500"
+    assert rows["feed-2"].consecutive_failures == 3
+    assert rows["feed-1"].command == "newsflow sources list"
+
+
 def test_sections_whose_data_is_absent_are_left_out() -> None:
     # GIVEN items written before duplicates, sources and fetch times existed
     old = stream()
     for row in old.articles:
         for name in ("duplicate_of", "cluster_id", "source", "fetch_ms"):
             row.pop(name, None)
+    old.sources = []
     report = build(old)
     assert (report.clusters, report.duplicates, report.sources) == ([], None, [])
     assert report.slowest_hosts == []
     page = render(report)
     assert 'id="duplicates"' not in page
     assert 'id="sources"' not in page
+    assert 'id="source-items"' not in page
     assert 'id="slowest-hosts"' not in page
     assert 'id="entities"' in page
 

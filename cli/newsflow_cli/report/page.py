@@ -58,6 +58,7 @@ def render(report: StreamReport) -> str:
         _sentiment("Sentiment per day", report.sentiment_by_day, "sentiment-day"),
         _clusters(report),
         _bars("Sources (feeds, sitemaps, producers)", report.sources, "sources"),
+        _source_items(report),
         _hosts("Slowest hosts (median fetch time)", report.slowest_hosts, "slowest-hosts"),
         _hosts("Failing hosts", report.failing_hosts, "failing-hosts"),
         _reads(report),
@@ -230,6 +231,26 @@ def _clusters(report: StreamReport) -> str:
             f"<table><tr><th>size</th><th>articles</th><th>check with</th></tr>{rows}</table>"
         )
     return _section("duplicates", "The same story again (duplicate clusters)", content)
+
+
+def _source_items(report: StreamReport) -> str:
+    if not report.source_items:
+        return ""
+    rows = "".join(
+        f'<tr data-figure="{escape(f.source_id)}"><td>{escape(f.url)}<br>'
+        f'<span class="muted">{escape(f.kind or "")} {escape(f.source_id)}</span></td>'
+        f'<td class="n">{f.articles:,}</td><td class="n">{f.pushed:,}</td>'
+        f"<td>{escape((f.last_success_at or 'never')[:16].replace('T', ' '))}</td>"
+        f"<td>{escape(f.last_error or '')}"
+        f"{f' ({f.consecutive_failures} in a row)' if f.consecutive_failures else ''}</td>"
+        f"<td>{_code(f.command)}</td></tr>"
+        for f in report.source_items
+    )
+    head = (
+        "<tr><th>feed or sitemap</th><th>articles in range</th><th>pushed (all time)</th>"
+        "<th>last good poll</th><th>last error</th><th>check with</th></tr>"
+    )
+    return _section("source-items", "Feeds and sitemaps", f"<table>{head}{rows}</table>")
 
 
 def _hosts(title: str, hosts: list[HostFigure], anchor: str) -> str:

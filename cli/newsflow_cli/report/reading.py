@@ -5,8 +5,8 @@ article that was fetched, 1,000 keys a call), reads those article items by key (
 100 a call, only the attributes the report shows), reads failures from the sparse failures index
 (one Query per reason, bounded by time: this also finds articles that never got a document),
 the newest rows of the top entities' index partitions (one bounded Query each), the
-``rejected/dt=<day>/`` prefix and the dead-letter queues' counts. :class:`ReadStats` counts
-every call and item so the report can say what it cost.
+``rejected/dt=<day>/`` prefix, the source items' partition and the dead-letter queues'
+counts. :class:`ReadStats` counts every call and item so the report can say what it cost.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ class StreamSnapshot:
     failures: list[dict[str, Any]] = field(default_factory=list)
     rejected_by_day: dict[str, int] = field(default_factory=dict)
     dead_letters: dict[str, int] = field(default_factory=dict)  # DLQ name -> messages
+    sources: list[dict[str, Any]] = field(default_factory=list)  # feed and sitemap items
     stats: ReadStats = field(default_factory=ReadStats)
 
 
@@ -96,6 +97,7 @@ class StreamReader:
         snapshot.articles = list(self.articles(ids))
         snapshot.failures = list(self.failures(since, until))
         snapshot.dead_letters = dict(dead_letters or {})
+        snapshot.sources = self.sources()
         self.stats.seconds = time.perf_counter() - started
         return snapshot
 
@@ -129,6 +131,16 @@ class StreamReader:
                 if not keys:
                     break
                 time.sleep(min(0.05 * 2**attempt, 2.0))
+
+    def sources(self) -> list[dict[str, Any]]:
+        """The feed and sitemap items: their one partition, one paginated Query."""
+        from newsflow.sources.store import SourceTable
+
+        self.stats.index_queries += 1
+        return [
+            source.model_dump(mode="json")
+            for source in SourceTable(self.table, self._dynamodb).all()
+        ]
 
     def failures(self, since: date, until: date) -> Iterator[dict[str, Any]]:
         """FAILED articles whose failure falls in the range: one bounded Query per reason."""

@@ -76,6 +76,20 @@ class HostFigure(BaseModel):
     command: str
 
 
+class SourceFigure(BaseModel):
+    """A feed or sitemap: what it brought in the range, and how its polling goes."""
+
+    source_id: str
+    url: str
+    kind: str | None = None
+    articles: int
+    pushed: int = 0
+    last_success_at: str | None = None
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    command: str
+
+
 class ClusterFigure(BaseModel):
     cluster_id: str
     size: int
@@ -103,6 +117,7 @@ class StreamReport(BaseModel):
     clusters: list[ClusterFigure]
     duplicates: Figure | None = None
     sources: list[Figure]
+    source_items: list[SourceFigure] = Field(default_factory=list)
     slowest_hosts: list[HostFigure]
     failing_hosts: list[HostFigure]
     reads: ReadStats
@@ -149,6 +164,9 @@ class Commands:
 
     def dead_letters(self) -> str:
         return self._newsflow("dlq")
+
+    def sources(self) -> str:
+        return self._newsflow("sources", "list")
 
 
 def summarise(
@@ -200,6 +218,7 @@ def summarise(
         clusters=clusters,
         duplicates=duplicates,
         sources=_counted(everything, "source", lambda v: commands.field("source", v)),
+        source_items=_source_items(snapshot.sources, everything, commands),
         slowest_hosts=heapq.nlargest(
             TOP_HOSTS,
             (h for h in hosts if h.median_fetch_ms is not None),
@@ -441,3 +460,26 @@ def _clusters(
         else None
     )
     return clusters, figure
+
+
+def _source_items(
+    sources: list[dict[str, Any]], rows: list[dict[str, Any]], commands: Commands
+) -> list[SourceFigure]:
+    in_range = Counter(str(row["source"]) for row in rows if row.get("source"))
+    figures = []
+    for source in sources:
+        error = source.get("last_error") if isinstance(source.get("last_error"), dict) else None
+        figures.append(
+            SourceFigure(
+                source_id=str(source.get("source_id")),
+                url=str(source.get("url")),
+                kind=source.get("kind"),
+                articles=in_range.get(str(source.get("source_id")), 0),
+                pushed=int(source.get("pushed") or 0),
+                last_success_at=source.get("last_success_at"),
+                consecutive_failures=int(source.get("consecutive_failures") or 0),
+                last_error=f"{error.get('reason')}: {error.get('detail')}" if error else None,
+                command=commands.sources(),
+            )
+        )
+    return sorted(figures, key=lambda f: (-f.articles, f.source_id))
