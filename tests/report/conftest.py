@@ -82,7 +82,14 @@ def stream() -> StreamSnapshot:
                 cluster_id="a1",
             ),
             enriched(
-                "a3", "blog.example.org", "2026-11-21", "de", None, fetch_ms=40, top_entities=[]
+                "a3",
+                "blog.example.org",
+                "2026-11-21",
+                "de",
+                None,
+                fetch_ms=40,
+                top_entities=[],
+                language_supported=False,
             ),
         ],
         failures=[

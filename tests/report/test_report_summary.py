@@ -42,7 +42,17 @@ def test_failures_without_a_document_count_once_with_their_host(report: StreamRe
 
 
 def test_languages_and_articles_left_unanalysed(report: StreamReport) -> None:
+    # GIVEN a German article enriched with language_supported false
     assert by_label(report.languages) == {"en": 2, "de": 1}
+    assert report.not_analysed is not None and report.not_analysed.value == 1
+    assert "language_supported" in report.not_analysed.command
+
+
+def test_an_item_without_language_supported_counts_by_its_missing_sentiment() -> None:
+    older = stream()
+    for row in older.articles:
+        row.pop("language_supported", None)
+    report = build(older)
     assert report.not_analysed is not None and report.not_analysed.value == 1
 
 

@@ -35,7 +35,7 @@ from newsflow.storage.layout import ARTICLES_PREFIX, REJECTED_PREFIX
 ARTICLE_ATTRIBUTES = (
     "pk", "article_id", "url", "domain", "status", "failure", "title", "published", "language",
     "sentiment", "top_entities", "source", "created_at", "article_key", "fetch_ms",
-    "duplicate_of", "cluster_id", "attempts",
+    "duplicate_of", "cluster_id", "attempts", "language_supported",
 )  # fmt: skip
 BATCH_GET_SIZE = 100  # DynamoDB's limit per BatchGetItem
 _BATCH_GET_ATTEMPTS = 8

@@ -165,6 +165,9 @@ class Commands:
     def dead_letters(self) -> str:
         return self._newsflow("dlq")
 
+    def cluster(self, cluster_id: str) -> str:
+        return self._newsflow("list", "--cluster", cluster_id, "--json")
+
     def sources(self) -> str:
         return self._newsflow("sources", "list")
 
@@ -185,11 +188,7 @@ def summarise(
     entities = _entities(articles.values(), commands, entity_reader)
     hosts = _hosts(everything, commands)
     clusters, duplicates = _clusters(everything, commands)
-    not_analysed = sum(
-        1
-        for row in articles.values()
-        if row.get("status") == "ENRICHED" and not row.get("sentiment")
-    )
+    not_analysed = sum(1 for row in articles.values() if _not_analysed(row))
     return StreamReport(
         since=snapshot.since,
         until=snapshot.until,
@@ -204,7 +203,7 @@ def summarise(
         not_analysed=Figure(
             label="ENRICHED without sentiment (language not handled by the backend)",
             value=not_analysed,
-            command=commands.listing('"sentiment": null', status="ENRICHED"),
+            command=commands.listing('"language_supported": false', status="ENRICHED"),
         )
         if not_analysed
         else None,
@@ -244,6 +243,15 @@ def _merged(
             row["domain"] = domain_of(str(row["url"]))
         rows.append(row)
     return rows
+
+
+def _not_analysed(row: dict[str, Any]) -> bool:
+    """Enriched without analysis: no backend handles its language (older items: no sentiment)."""
+    if row.get("status") != "ENRICHED":
+        return False
+    if "language_supported" in row:
+        return row["language_supported"] is False
+    return not row.get("sentiment")
 
 
 def _score(row: dict[str, Any]) -> float | None:
@@ -446,7 +454,7 @@ def _clusters(
             cluster_id=cid,
             size=len(group),
             titles=[str(r.get("title") or r.get("url") or "") for r in group[:5]],
-            command=commands.field("cluster_id", cid),
+            command=commands.cluster(cid),
         )
         for cid, group in heapq.nlargest(TOP_CLUSTERS, shared, key=lambda item: len(item[1]))
     ]
