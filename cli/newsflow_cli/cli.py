@@ -498,7 +498,7 @@ def get(
         typer.echo(json.dumps(record, indent=2, ensure_ascii=False, default=str))
         return
     key = record.get("enriched_key") or record.get("article_key")
-    if not key:
+    if not key or not isinstance(key, str):  # a malformed item may hold anything there
         status_text = record.get("status") or "unknown"
         fail(f"article {article_id} has no stored document (status {status_text})")
     from newsflow.storage import DocumentStore

@@ -72,7 +72,9 @@ HOSTILE_TARGETS = [
     Case(
         "two conflicting Content-Length headers",
         lambda s: s.server.add(
-            "/two-lengths", b"<html><body><p>hello</p></body></html>", headers={"Content-Length": "7"}
+            "/two-lengths",
+            b"<html><body><p>hello</p></body></html>",
+            headers={"Content-Length": "7"},
         ),
         "http_error",
         "Content-Length",

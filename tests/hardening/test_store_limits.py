@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 import pytest
 
+from newsflow.storage.items import entity_pk, serialize_item
 from newsflow.storage.limits import (
     ENTITY_KEY_BYTES,
     FIELD_LIMITS,
@@ -22,7 +23,6 @@ from newsflow.storage.limits import (
     clamp_utf8,
     item_size,
 )
-from newsflow.storage.items import entity_pk, serialize_item
 
 from .dynamo_limits import DynamoLimitsChecker
 from .support import REGION, Driver, FakeDns, ingest_body

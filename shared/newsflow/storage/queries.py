@@ -263,8 +263,14 @@ def _mentions(rows: Iterable[dict[str, Any]]) -> Iterator[EntityMention]:
             row.setdefault("type", sk_parts[2])
         try:
             yield EntityMention.model_validate(row)
-        except ValidationError:
-            continue
+        except ValidationError as exc:
+            # Attributes of the wrong type (a hand edit, an older writer) are left out; the
+            # row still says which article mentions the entity.
+            wrong = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+            try:
+                yield EntityMention.model_validate({k: v for k, v in row.items() if k not in wrong})
+            except ValidationError:
+                continue
 
 
 def _first(limit: int, rows: Iterable[Any]) -> list[Any]:
