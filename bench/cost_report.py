@@ -22,6 +22,7 @@ from typing import Any
 
 from bench.costs import (
     ArticleUsage,
+    DuplicateIndexUsage,
     FunctionLoad,
     Latencies,
     Prices,
@@ -32,6 +33,7 @@ from bench.costs import (
     sqs_requests_per_article,
     write_units,
 )
+from newsflow.fingerprints import BANDS
 from newsflow_cli.sam_template import load_template
 
 ARTICLES = 1_000_000
@@ -115,6 +117,7 @@ def build(
     enriched_item = article_item + enrich["article_item_extra_bytes_mean"]
     entity_items = enrich["entity_items_per_article_mean"]
     entity_item = enrich["entity_item_bytes_mean"]
+    duplicates = DuplicateIndexUsage(keys=1 + BANDS)
     wru = (
         write_units(article_item)  # save_fetched
         + 1  # DomainDateIndex: new item with its keys and projection
@@ -122,13 +125,16 @@ def build(
         + entity_items * write_units(entity_item)  # BatchWriteItem of entity index items
         + write_units(enriched_item)  # save_enriched
         + 1  # DomainDateIndex: status is projected, so the index item changes
+        + duplicates.write_units  # content + band keys claimed, cluster member item
     )
-    rru = 2.0  # fetch: get article (consistent); enrich: entity keys of the article
+    # fetch: get article (consistent); enrich: entity keys of the article; + duplicate lookups
+    rru = 2.0 + duplicates.read_units
     dynamodb_bytes = (
         enriched_item
         + GSI_PROJECTION_BYTES
         + 2 * DYNAMODB_ITEM_OVERHEAD_BYTES
         + entity_items * (entity_item + DYNAMODB_ITEM_OVERHEAD_BYTES)
+        + duplicates.stored_bytes(DYNAMODB_ITEM_OVERHEAD_BYTES)
     )
     enriched_json = stored["s3_article_json_bytes_mean"] + enrich["enrichment_json_bytes_mean"]
     s3_bytes = stored["s3_raw_gz_bytes_mean"] + stored["s3_article_json_bytes_mean"] + enriched_json

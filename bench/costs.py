@@ -151,6 +151,33 @@ def _value_bytes(value: Any) -> int:
     return len(str(value).encode("utf-8"))
 
 
+@dataclass(frozen=True)
+class DuplicateIndexUsage:
+    """DynamoDB use of duplicate detection per article (``newsflow.fingerprints``).
+
+    The fetch stage reads the article's content key and its LSH band keys in one BatchGetItem
+    (a strongly consistent read unit per key, found or not) and writes the keys nobody holds
+    yet plus its cluster member item; a new story claims them all, an exact copy none but its
+    member item, so ``claimed_share`` 1.0 is the upper bound. The enrich stage reads the article
+    item once more (a late old version must not overwrite the newest).
+    """
+
+    keys: int  # 1 content key + the bands
+    item_bytes: int = 230  # key, owner id, parsed-document key and cluster id
+    claimed_share: float = 1.0
+
+    @property
+    def write_units(self) -> float:
+        return self.keys * self.claimed_share + 1  # + the cluster member item
+
+    @property
+    def read_units(self) -> float:
+        return self.keys + 1  # + the enrich stage's version check
+
+    def stored_bytes(self, overhead: int) -> float:
+        return (self.keys * self.claimed_share + 1) * (self.item_bytes + overhead)
+
+
 def sqs_requests_per_article(batch_size: int, producer_batch: int = 10) -> float:
     """SQS requests per article on both queues.
 

@@ -401,6 +401,34 @@ def stream_report(r: dict[str, Any]) -> str:
     return _table(list(keys), [[r.get(key) for key in keys]])
 
 
+def duplicates(r: dict[str, Any]) -> str:
+    """Precision and recall of near-duplicate detection on the generated labelled set."""
+    intro = (
+        f"{r['originals']} originals (median {r['median_words']:.0f} words), {r['positives']} "
+        f"edited copies, {r['negatives']} pairs that must stay apart; {r['shingle_words']}-word "
+        f"shingles, {r['permutations']} permutations in {r['bands']} bands of {r['rows']} rows, "
+        f"fingerprint {r['fingerprint_ms_per_article']} ms per article. Chosen threshold: "
+        f"{r['chosen_threshold']}."
+    )
+    thresholds = _table(
+        ["threshold", "precision", "recall", "true pos.", "false pos.", "false neg."],
+        [
+            [t["threshold"], t["precision"], t["recall"], t["true_positives"],
+             t["false_positives"], t["false_negatives"]]
+            for t in r["thresholds"]
+        ],
+    )  # fmt: skip
+    kinds = _table(
+        ["pair kind", "pairs", "median Jaccard", "min", "max", "share a band", "judged copy"],
+        [
+            [kind, k["pairs"], k["median_jaccard"], k["min_jaccard"], k["max_jaccard"],
+             k["candidate_rate"], k["judged_duplicate_at_threshold"]]
+            for kind, k in r["by_kind"].items()
+        ],
+    )  # fmt: skip
+    return "\n\n".join([intro, thresholds, kinds])
+
+
 SECTIONS = (
     ("extraction", "1. Extraction quality and speed", extraction),
     ("fetch_stage", "2. Fetch stage, per article", fetch_stage),
@@ -410,6 +438,7 @@ SECTIONS = (
     ("costs", "6. Cost per 1M articles", costs),
     ("throughput", "7. Local stack throughput", throughput),
     ("stream_report", "8. `newsflow report` on a day of generated articles", stream_report),
+    ("duplicates", "9. Near-duplicates: precision and recall", duplicates),
 )
 
 

@@ -25,7 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 ALL_SECTIONS = (
     "extraction", "fetch_stage", "enrichment", "cold_start", "sizes", "costs", "throughput",
-    "stream_report",
+    "stream_report", "duplicates",
 )  # fmt: skip
 
 FULL = {
@@ -36,6 +36,7 @@ FULL = {
     "throughput_sizes": "100,300,1000",
     "throughput_budget": 240.0,
     "report_articles": 100_000,
+    "duplicate_articles": 300,
 }
 QUICK = {
     "extraction_pages": 150,
@@ -45,6 +46,7 @@ QUICK = {
     "throughput_sizes": "30,100",
     "throughput_budget": 120.0,
     "report_articles": 20_000,
+    "duplicate_articles": 60,
 }
 
 
@@ -76,6 +78,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--throughput-sizes", help="comma-separated URL counts")
     parser.add_argument("--throughput-budget", type=float, help="seconds for the section")
     parser.add_argument("--report-articles", type=int, help="articles in the report's day")
+    parser.add_argument(
+        "--duplicate-articles", type=int, help="originals of the near-duplicate labelled set"
+    )
     args = parser.parse_args(argv)
     defaults = QUICK if args.quick else FULL
     for key, value in defaults.items():
@@ -121,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench import (
         coldstart,
         cost_report,
+        duplicates,
         enrichment,
         extraction,
         fetch_stage,
@@ -210,6 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     section("sizes", lambda: sizes.run(ROOT, build=args.sam_build))
     section("throughput", throughput_section)
     section("stream_report", lambda: stream_report.run(args.report_articles))
+    section(
+        "duplicates",
+        lambda: duplicates.run(corpus.pages, args.duplicate_articles, progress=progress),
+    )
     if "fetch_stage" in result and "enrichment" in result:
         section("costs", lambda: cost_report.build(result, template))
 

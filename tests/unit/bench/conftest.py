@@ -49,6 +49,11 @@ def samples() -> ModuleType:
 
 
 @pytest.fixture(scope="session")
+def duplicates() -> ModuleType:
+    return load_bench_module("duplicates")
+
+
+@pytest.fixture(scope="session")
 def corpus() -> ModuleType:
     return load_bench_module("corpus")
 
