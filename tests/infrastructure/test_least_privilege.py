@@ -34,10 +34,11 @@ from .iam import (
     platform_needs,
     role_grants,
 )
+from .source_paths import run_source_paths
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's account: queue URLs carry it
-FUNCTIONS = ("FetchFunction", "EnrichFunction")
+FUNCTIONS = ("FetchFunction", "EnrichFunction", "PollFunction", "SourceScheduleFunction")
 BACKENDS = ("local", "comprehend", "auto")
 CALLS_COMPREHEND = ("comprehend", "auto")
 """Backends whose path reaches Comprehend (``auto`` is given a Spanish article: routed there)."""
@@ -75,6 +76,8 @@ def deployed_stack(bucket: str, table: str, queue_urls: dict[str, str]) -> dict[
         **{logical_id: queue(url) for logical_id, url in queue_urls.items()},
         "FetchLogGroup": log_group("newsflow-test-fetch"),
         "EnrichLogGroup": log_group("newsflow-test-enrich"),
+        "PollLogGroup": log_group("newsflow-test-poll"),
+        "SourceScheduleLogGroup": log_group("newsflow-test-schedule"),
     }
 
 
@@ -83,7 +86,14 @@ STACK = deployed_stack(
     "newsflow-articles-test",
     {
         name: f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/test-{name}"
-        for name in ("IngestQueue", "IngestDLQ", "EnrichQueue", "EnrichDLQ")
+        for name in (
+            "IngestQueue",
+            "IngestDLQ",
+            "EnrichQueue",
+            "EnrichDLQ",
+            "SourcePollQueue",
+            "SourcePollDLQ",
+        )
     },
 )
 
@@ -262,6 +272,14 @@ def run_every_path(backend: str, request: pytest.FixtureRequest) -> dict[str, se
         # the exact copy reuses the original's enrichment: it reads the enriched document
         copy_event = deliver(pipeline, pipeline.enrich_queue_url, [copy_handoff["Body"]])
         assert retried(enrich.lambda_handler(copy_event, context)) == []
+    run_source_paths(
+        pipeline=pipeline,
+        load_function=load_function,
+        page_server=page_server,
+        recorder=recorder,
+        context=context,
+        deliver=deliver,
+    )
     return recorder.needs
 
 

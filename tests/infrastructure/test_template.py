@@ -297,7 +297,8 @@ def test_only_the_fetch_role_may_feed_the_enrich_queue(translated: Template) -> 
     # ingest queue is fed only by whoever is given the producers' policy
     assert senders == {
         "EnrichQueue": {"FetchFunctionRole"},
-        "IngestQueue": {"IngestProducerPolicy"},
+        "IngestQueue": {"IngestProducerPolicy", "PollFunctionRole"},
+        "SourcePollQueue": {"SourceScheduleFunctionRole"},
     }
 
 
@@ -355,7 +356,10 @@ def test_raw_downloads_move_to_colder_storage(sam_template: Template) -> None:
     assert classes[-1] in ("GLACIER", "GLACIER_IR", "DEEP_ARCHIVE")
 
 
-@pytest.mark.parametrize("queue_id", ["IngestQueue", "IngestDLQ", "EnrichQueue", "EnrichDLQ"])
+@pytest.mark.parametrize(
+    "queue_id",
+    ["IngestQueue", "IngestDLQ", "EnrichQueue", "EnrichDLQ", "SourcePollQueue", "SourcePollDLQ"],
+)
 def test_queues_are_encrypted(sam_template: Template, queue_id: str) -> None:
     # GIVEN a queue WHEN its properties are read THEN server-side encryption is on
     props = sam_template["Resources"][queue_id]["Properties"]
@@ -365,12 +369,14 @@ def test_queues_are_encrypted(sam_template: Template, queue_id: str) -> None:
 def test_every_queue_of_the_stack_is_covered_by_the_encryption_check(
     sam_template: Template,
 ) -> None:
-    # GIVEN the queues of the template THEN they are exactly the four checked above
+    # GIVEN the queues of the template THEN they are exactly the ones checked above
     assert set(resources_of_type(sam_template, SQS_QUEUE)) == {
         "IngestQueue",
         "IngestDLQ",
         "EnrichQueue",
         "EnrichDLQ",
+        "SourcePollQueue",
+        "SourcePollDLQ",
     }
 
 
@@ -410,6 +416,8 @@ def test_each_role_writes_only_to_its_functions_log_group(translated: Template) 
     assert writes == {
         "FetchFunctionRole": {"FetchLogGroup"},
         "EnrichFunctionRole": {"EnrichLogGroup"},
+        "PollFunctionRole": {"PollLogGroup"},
+        "SourceScheduleFunctionRole": {"SourceScheduleLogGroup"},
     }
 
 
@@ -432,10 +440,11 @@ def test_both_dead_letter_queues_alarm_on_any_message(sam_template: Template) ->
     depth = [
         a for a in _alarms(sam_template) if a["MetricName"] == "ApproximateNumberOfMessagesVisible"
     ]
-    # THEN both DLQs alarm as soon as one message is there
+    # THEN every DLQ alarms as soon as one message is there
     assert _alarm_targets(sam_template, "ApproximateNumberOfMessagesVisible") == {
         "IngestDLQ",
         "EnrichDLQ",
+        "SourcePollDLQ",
     }
     for alarm in depth:
         assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
@@ -445,9 +454,9 @@ def test_both_dead_letter_queues_alarm_on_any_message(sam_template: Template) ->
 @pytest.mark.parametrize(
     ("metric", "expected"),
     [
-        ("Errors", {"FetchFunction", "EnrichFunction"}),
+        ("Errors", {"FetchFunction", "EnrichFunction", "PollFunction", "SourceScheduleFunction"}),
         ("Throttles", {"FetchFunction", "EnrichFunction"}),
-        ("ApproximateAgeOfOldestMessage", {"IngestQueue", "EnrichQueue"}),
+        ("ApproximateAgeOfOldestMessage", {"IngestQueue", "EnrichQueue", "SourcePollQueue"}),
     ],
 )
 def test_operational_alarms_cover_both_stages(

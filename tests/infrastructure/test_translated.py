@@ -18,7 +18,7 @@ def test_event_source_mappings_keep_partial_batch_responses(translated: Template
     # GIVEN the event source mappings SAM generates from the SQS events
     mappings = _mappings(translated)
     # THEN each function has one, with per-record failure reporting and bounded concurrency
-    assert set(mappings) == {"FetchFunction", "EnrichFunction"}
+    assert set(mappings) == {"FetchFunction", "EnrichFunction", "PollFunction"}
     for props in mappings.values():
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert props["ScalingConfig"]["MaximumConcurrency"] >= 2
@@ -48,17 +48,24 @@ def test_each_mapping_reads_the_queue_its_function_is_allowed_to_consume(
 
 
 def test_sam_generates_no_role_of_its_own(translated: Template) -> None:
-    # GIVEN the roles after translation THEN they are exactly the two declared in the template
+    # GIVEN the roles after translation THEN they are exactly the ones declared in the template
     assert set(resources_of_type(translated, "AWS::IAM::Role")) == {
         "FetchFunctionRole",
         "EnrichFunctionRole",
+        "PollFunctionRole",
+        "SourceScheduleFunctionRole",
     }
 
 
 def test_functions_keep_logging_config_tracing_and_the_shared_layer(translated: Template) -> None:
     # GIVEN the translated functions
     functions = resources_of_type(translated, "AWS::Lambda::Function")
-    assert set(functions) == {"FetchFunction", "EnrichFunction"}
+    assert set(functions) == {
+        "FetchFunction",
+        "EnrichFunction",
+        "PollFunction",
+        "SourceScheduleFunction",
+    }
     for fn_id, fn in functions.items():
         props = fn["Properties"]
         # THEN each logs to its group, traces, runs python3.12 and loads the layer
@@ -71,3 +78,17 @@ def test_functions_keep_logging_config_tracing_and_the_shared_layer(translated: 
         (layer_id,) = {i for layer in props["Layers"] for i in referenced_ids(layer)}
         assert layer_id.startswith("SharedLayer")
         assert translated["Resources"][layer_id]["Type"] == "AWS::Lambda::LayerVersion"
+
+
+def test_the_source_schedule_is_an_eventbridge_rule_on_the_schedule_function(
+    translated: Template,
+) -> None:
+    # GIVEN the EventBridge rules SAM generates from Schedule events
+    rules = resources_of_type(translated, "AWS::Events::Rule")
+    # THEN one rule, on the SourcePollSchedule parameter, targets SourceScheduleFunction
+    (rule,) = rules.values()
+    props = rule["Properties"]
+    assert props["ScheduleExpression"] == {"Ref": "SourcePollSchedule"}
+    assert {i for target in props["Targets"] for i in referenced_ids(target["Arn"])} == {
+        "SourceScheduleFunction"
+    }

@@ -9,7 +9,7 @@
 
 from newsflow.sources.models import Entry, PollMessage, Source, SourceKind, source_id_for
 from newsflow.sources.parsing import ParsedSource, parse_source
-from newsflow.sources.polling import PollLimits, PollResult, SourcePoller
+from newsflow.sources.polling import PollLimits, PollResult, SourcePoller, queue_due_sources
 from newsflow.sources.store import BatchQueue, SourceTable
 
 __all__ = [
@@ -24,5 +24,6 @@ __all__ = [
     "SourcePoller",
     "SourceTable",
     "parse_source",
+    "queue_due_sources",
     "source_id_for",
 ]

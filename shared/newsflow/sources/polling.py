@@ -238,15 +238,21 @@ class SourcePoller:
                 source.source_id, list(unseen), now + self._limits.seen_ttl
             )
 
-    # ------------------------------------------------------------------ the schedule
 
-    def dispatch_due(self, queue: Sender, lease: timedelta) -> list[str]:
-        """Queue every due source once (claimed for ``lease``); returns their ids."""
-        now = self._clock()
-        due = [s for s in self._table.all() if s.next_poll_at <= now]
-        claimed = [s.source_id for s in due if self._table.claim(s, now + lease)]
-        queue.send_all([PollMessage(source_id=i).model_dump_json() for i in claimed])
-        return claimed
+class DueSources(Protocol):
+    def all(self) -> list[Source]: ...
+
+    def claim(self, source: Source, until: datetime) -> bool: ...
+
+
+def queue_due_sources(
+    table: DueSources, queue: Sender, *, now: datetime, lease: timedelta
+) -> list[str]:
+    """Queue every source due at ``now`` once (claimed for ``lease``); returns their ids."""
+    due = [s for s in table.all() if s.next_poll_at <= now]
+    claimed = [s.source_id for s in due if table.claim(s, now + lease)]
+    queue.send_all([PollMessage(source_id=i).model_dump_json() for i in claimed])
+    return claimed
 
 
 def _absolute(entry: Entry, base_url: str) -> Entry:

@@ -12,7 +12,7 @@ import pytest
 from newsflow.fetching import SafeFetcher
 from newsflow.models import parse_ingest_body
 from newsflow.sources.models import Source, SourceKind, source_id_for
-from newsflow.sources.polling import PollLimits, SourcePoller
+from newsflow.sources.polling import PollLimits, SourcePoller, queue_due_sources
 from newsflow.urls import article_id_for, canonicalize_url
 
 from .conftest import FeedServer, MemoryQueue, MemorySources, fixture_bytes
@@ -286,10 +286,11 @@ def test_a_bad_source_leaves_the_others_untouched(
     assert _pushed_urls(queue) == links("g", 2)
 
 
-def test_the_schedule_queues_each_due_source_once(table, queue, poller, clock) -> None:
+def test_the_schedule_queues_each_due_source_once(table, queue) -> None:
     due = _source("https://news.example/due.xml", table)
     _source("https://news.example/later.xml", table, next_poll_at=NOW + timedelta(minutes=5))
-    assert poller.dispatch_due(queue, lease=timedelta(minutes=15)) == [due.source_id]
+    lease = timedelta(minutes=15)
+    assert queue_due_sources(table, queue, now=NOW, lease=lease) == [due.source_id]
     # a second tick while the poll is in flight does not queue it again
-    assert poller.dispatch_due(queue, lease=timedelta(minutes=15)) == []
+    assert queue_due_sources(table, queue, now=NOW + timedelta(minutes=1), lease=lease) == []
     assert [json.loads(b) for b in queue.bodies] == [{"source_id": due.source_id}]

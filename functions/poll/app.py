@@ -1,0 +1,98 @@
+"""PollFunction: SourcePollQueue batch -> one source polled per record.
+
+Thin by design: each record names a source; ``SourcePoller`` fetches it (conditional GET through
+the safe fetcher), pushes its new entries to IngestQueue and writes the source back. A source's
+own failures (unreachable, not a feed, too large...) are recorded on the source, which backs
+off, and the record is consumed; only table or queue failures raise, so SQS retries the poll
+(and dead-letters it to SourcePollDLQ after MaxReceiveCount deliveries).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from newsflow.fetching import SafeFetcher
+from newsflow.settings import get_fetch_policy
+from newsflow.sources import BatchQueue, PollMessage, SourcePoller, SourceTable
+from newsflow.sources.settings import get_poll_settings
+
+
+class PollRecord(SqsRecordModel):
+    body: str
+
+
+SERVICE = "poll"
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(service=SERVICE)
+processor = BatchProcessor(
+    event_type=EventType.SQS, model=PollRecord, raise_on_entire_batch_failure=False
+)
+
+
+@lru_cache(maxsize=1)
+def _poller() -> SourcePoller:
+    """Built on the first record, once per container."""
+    settings = get_poll_settings()
+    return SourcePoller(
+        fetcher=SafeFetcher(get_fetch_policy()),
+        table=SourceTable(settings.ARTICLES_TABLE, boto3.client("dynamodb")),
+        ingest=BatchQueue(settings.INGEST_QUEUE_URL, boto3.client("sqs")),
+        limits=settings.limits(),
+    )
+
+
+@tracer.capture_method
+def handle_record(record: PollRecord) -> dict[str, Any]:
+    try:
+        message = PollMessage.model_validate_json(record.body)
+    except ValueError as exc:
+        logger.warning("poll message rejected", extra={"detail": str(exc)[:512]})
+        metrics.add_metric(name="PollMessagesRejected", unit=MetricUnit.Count, value=1)
+        return {"status": "REJECTED"}
+    result = _poller().poll_id(message)
+    if result is None:
+        logger.info("source removed before its poll", extra={"source_id": message.source_id})
+        return {"status": "GONE"}
+    source = result.source
+    metrics.add_metric(name="SourcesPolled", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="EntriesPushed", unit=MetricUnit.Count, value=len(result.pushed))
+    if result.failed:
+        metrics.add_metric(name="SourcePollsFailed", unit=MetricUnit.Count, value=1)
+    log = logger.warning if result.failed else logger.info
+    log(
+        "source %s",
+        result.outcome,
+        extra={
+            "source_id": source.source_id,
+            "url": source.url[:512],
+            "entries": len(result.entries),
+            "pushed": len(result.pushed),
+            "requests": result.requests,
+            "error": source.last_error.model_dump(mode="json") if source.last_error else None,
+            "next_poll_at": source.next_poll_at.isoformat(),
+        },
+    )
+    return {"status": result.outcome, "source_id": source.source_id}
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=handle_record, processor=processor, context=context
+    )
