@@ -132,11 +132,11 @@ def predicted_spans(enricher: Any, text: str) -> list[Span]:
 
 
 def measure_entities(enricher: Any, documents: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    gold = [[tuple(span) for span in doc["entities"]] for doc in documents]
+    gold = [[(span[0], span[1], span[2]) for span in doc["entities"]] for doc in documents]
     predicted = [predicted_spans(enricher, doc["text"]) for doc in documents]
     return {
         "documents": len(documents),
-        "scores": span_scores(gold, predicted, ENTITY_TYPES),  # type: ignore[arg-type]
+        "scores": span_scores(gold, predicted, ENTITY_TYPES),
     }
 
 

@@ -18,6 +18,13 @@ Entity rules (:func:`build_entities`):
   ("Volodymyr Zelensky") when the types agree or the short form is a PERSON/ORGANIZATION (models
   often confuse the two for a bare surname or brand). A bare LOCATION ("Washington") is never
   folded into a PERSON ("George Washington").
+* Spellings of one name merge within a document: a one-word group also folds into a group whose
+  first or last word has the same *loose key* (:func:`loose_name_key`: accents dropped, doubled
+  letters single, common transliteration pairs such as kh/k, q/g/k, ph/f, ou/u, y/i made one), so
+  "Jagessar" joins "Sita Jaggesar" and "Velazquez" "Marjorie Velázquez"; one-word groups with the
+  same loose key merge with each other ("Zelensky", "Zelenskyy"); and two PERSON groups with the
+  same first name and loosely equal last names are one person ("Muammar Gaddafi", "Muammar
+  Qaddafi"). Different first names never merge ("Sita Jaggesar" and "Melissa Jagessar").
 * The canonical text is the longest surface form; the type is the majority vote of the mentions
   (ties go to the type of the canonical form).
 * Salience is the entity's share of position-weighted mentions: a mention at the start of the
@@ -38,6 +45,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -119,6 +127,26 @@ def normalise_entity_key(surface: str) -> str:
     return key.strip().casefold()
 
 
+_TRANSLITERATION = (
+    ("kh", "k"), ("gh", "g"), ("dh", "d"), ("th", "t"), ("ph", "f"), ("sch", "sh"),
+    ("ck", "k"), ("q", "k"), ("c", "k"), ("g", "k"), ("ou", "u"), ("oo", "u"), ("ee", "i"),
+    ("y", "i"), ("w", "v"), ("j", "i"), ("z", "s"),
+)  # fmt: skip
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+def loose_name_key(word: str) -> str:
+    """A spelling-tolerant key for one word of a name: "Gaddafi", "Qaddafi" and "Kadhafi",
+    "Jaggesar" and "Jagessar", "Velázquez" and "Velazquez", "Zelenskyy" and "Zelensky" share one.
+    Used only within one document, to merge mentions that are already near each other."""
+    letters = "".join(
+        ch for ch in unicodedata.normalize("NFKD", word.casefold()) if ch.isalpha() and ch.isascii()
+    )
+    for spelled, said in _TRANSLITERATION:
+        letters = letters.replace(spelled, said)
+    return _DOUBLED.sub(r"\1", letters)
+
+
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     """Shrink a mention span past surrounding whitespace, a leading "the " and a possessive."""
     while start < end and text[start].isspace():
@@ -180,16 +208,43 @@ def build_entities(
     return [entity for _, _, entity in entities]
 
 
+def _merge_spellings(groups: list[_Group]) -> list[_Group]:
+    """Merge one-word groups with one loose key, and PERSON names differing only in spelling."""
+    kept: list[_Group] = []
+    by_key: dict[tuple[str, ...], _Group] = {}
+    for group in sorted(groups, key=lambda g: (-len(g.mentions), g.mentions[0][0])):
+        tokens = group.tokens
+        if len(tokens) == 1 and group.majority_type() in MERGEABLE_TYPES:
+            key: tuple[str, ...] | None = ("one", loose_name_key(tokens[0]))
+        elif len(tokens) > 1 and group.majority_type() == "PERSON":
+            key = ("person", *tokens[:-1], loose_name_key(tokens[-1]))
+        else:
+            key = None
+        target = by_key.get(key) if key and key[-1] else None
+        if target is None:
+            kept.append(group)
+            if key and key[-1]:
+                by_key[key] = group
+        else:
+            target.mentions.extend(group.mentions)
+    return kept
+
+
 def _fold_short_forms(groups: list[_Group]) -> list[_Group]:
     """Fold one-word groups into the multi-word PERSON/ORGANIZATION group they abbreviate."""
+    groups = _merge_spellings(groups)
     types = {id(g): g.majority_type() for g in groups}
     by_edge_word: dict[str, list[_Group]] = {}
     for g in groups:
         tokens = g.tokens
         if len(tokens) > 1 and types[id(g)] in MERGEABLE_TYPES:
-            by_edge_word.setdefault(tokens[0], []).append(g)
-            if tokens[-1] != tokens[0]:
-                by_edge_word.setdefault(tokens[-1], []).append(g)
+            for edge in {
+                tokens[0],
+                tokens[-1],
+                loose_name_key(tokens[0]),
+                loose_name_key(tokens[-1]),
+            }:
+                by_edge_word.setdefault(edge, []).append(g)
     if not by_edge_word:
         return groups
     # Longest form first (words, then characters); then the most mentioned; then the earliest.
@@ -203,7 +258,8 @@ def _fold_short_forms(groups: list[_Group]) -> list[_Group]:
             short_type = types[id(group)]
             candidates = [
                 g
-                for g in by_edge_word.get(group.key, ())
+                for edge in dict.fromkeys((group.key, loose_name_key(group.key)))
+                for g in by_edge_word.get(edge, ())
                 if short_type == types[id(g)] or short_type in MERGEABLE_TYPES
             ]
             if candidates:

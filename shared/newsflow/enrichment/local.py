@@ -31,6 +31,7 @@ from typing import Any
 
 from newsflow.enrichment.aggregation import RawMention, ScoredSegment
 from newsflow.enrichment.base import analysis_result, require_text, resolve_language, unsupported
+from newsflow.enrichment.entity_rules import retype_mentions
 from newsflow.enrichment.news_lexicon import adapt_lexicon, news_rewrite
 from newsflow.enrichment.segmentation import line_spans
 from newsflow.models import Enrichment
@@ -151,4 +152,6 @@ class LocalEnricher:
                         neutral=1.0 - abs(compound),
                     )
                 )
+        if self._news_rules:
+            mentions = retype_mentions(text, mentions)
         return analysis_result(self.backend, self.model, text, mentions, segments)
