@@ -4,8 +4,8 @@
   (:func:`text_sha256`). Two pages whose text differs only in spacing or line breaks share it.
 * **Near**: a MinHash signature over word shingles (:func:`fingerprint`), cut into LSH bands.
   Two texts whose shingle sets have Jaccard similarity ``s`` share at least one band with
-  probability ``1 - (1 - s**ROWS)**BANDS``: about 0.5 at ``s = 0.5``, over 0.99 at ``s = 0.8``,
-  under 0.04 at ``s = 0.25``. A shared band only makes a *candidate*; the exact shingle Jaccard
+  probability ``1 - (1 - s**ROWS)**BANDS``: about 0.64 at ``s = 0.5``, 0.99 at ``s = 0.7``,
+  0.06 at ``s = 0.25``. A shared band only makes a *candidate*; the exact shingle Jaccard
   (:func:`jaccard`) against :data:`NEAR_DUPLICATE_THRESHOLD` decides.
 
 Words come from :func:`newsflow.text.word_tokens`, the one word rule of every stage, so a
