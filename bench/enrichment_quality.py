@@ -3,6 +3,8 @@
 * Sentiment (``news_sentiment_labelled.tsv``): each sentence enriched on its own; its document
   label (POSITIVE / NEGATIVE / NEUTRAL; MIXED counts as NEUTRAL) against the hand label;
   accuracy and macro-F1 over the three classes.
+* Document sentiment (``news_entities_labelled.json``, whose excerpts carry a hand label too):
+  each excerpt's document label against its hand label; accuracy and macro-F1.
 * Entities (``news_entities_labelled.json``): each text enriched; every mention the enricher
   returns is a predicted ``(start, end, type)`` span, scored against the hand-labelled spans by
   exact match, per type and overall (micro): precision, recall, F1.
@@ -131,6 +133,24 @@ def predicted_spans(enricher: Any, text: str) -> list[Span]:
     return [(m.start, m.end, e.type) for e in result.entities for m in e.mentions]
 
 
+def measure_document_sentiment(
+    enricher: Any, documents: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
+    """Document labels of the entity sample's excerpts against their hand labels."""
+    gold = [doc["sentiment"] for doc in documents]
+    predicted = []
+    for doc in documents:
+        sentiment = enricher.enrich(doc["text"], language="en").sentiment
+        predicted.append(sentiment_label(sentiment.label if sentiment else None))
+    hits = sum(g == p for g, p in zip(gold, predicted, strict=True))
+    return {
+        "documents": len(documents),
+        "labels": dict(Counter(gold)),
+        "accuracy": round(hits / len(documents), 3),
+        "macro_f1": round(macro_f1(gold, predicted, CLASSES), 3),
+    }
+
+
 def measure_entities(enricher: Any, documents: Sequence[dict[str, Any]]) -> dict[str, Any]:
     gold = [[(span[0], span[1], span[2]) for span in doc["entities"]] for doc in documents]
     predicted = [predicted_spans(enricher, doc["text"]) for doc in documents]
@@ -149,7 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     enricher = get_enricher("local")
     results: dict[str, Any] = {"sentiment": measure_sentiment(enricher, read_sentiment_sample())}
     if ENTITY_SAMPLE.is_file():
-        results["entities"] = measure_entities(enricher, read_entity_sample())
+        documents = read_entity_sample()
+        results["entities"] = measure_entities(enricher, documents)
+        results["document_sentiment"] = measure_document_sentiment(enricher, documents)
     text = json.dumps(results, indent=2)
     print(text)
     if args.json:

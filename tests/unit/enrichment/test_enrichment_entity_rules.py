@@ -183,6 +183,7 @@ def test_the_labelled_sample_is_30_documents_with_spans_that_match_their_text() 
     documents = json.loads(SAMPLE.read_text(encoding="utf-8"))["documents"]
     assert len(documents) >= 30
     for document in documents:
+        assert document["sentiment"] in {"positive", "negative", "neutral"}
         for start, end, kind, surface in document["entities"]:
             assert document["text"][start:end] == surface and kind in TYPES
 
