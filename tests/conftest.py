@@ -181,6 +181,7 @@ def load_function(
             newsflow_settings.get_fetch_settings,
             newsflow_settings.get_fetch_policy,
             newsflow_settings.get_enrich_settings,
+            newsflow_settings.get_politeness_settings,
         ):
             cached.cache_clear()
         module_name, _, _function = props["Handler"].rpartition(".")
@@ -338,3 +339,28 @@ def article_page(
 @pytest.fixture
 def make_article_page() -> Callable[..., bytes]:
     return article_page
+
+
+@pytest.fixture
+def run_cli(pipeline: PipelineResources, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """`newsflow ...` against the moto resources (the target is the only thing replaced)."""
+    from types import SimpleNamespace
+
+    from typer.testing import CliRunner, Result
+
+    from newsflow_cli import cli
+
+    target = SimpleNamespace(
+        output={"ArticlesTableName": pipeline.table, "ArticlesBucketName": pipeline.bucket}.get,
+        client={"dynamodb": pipeline.dynamodb, "s3": pipeline.s3}.get,
+        description=SimpleNamespace(stack_name="test-stack", functions=[]),
+        kind="local",
+        endpoint_url="http://127.0.0.1:1",  # only printed (the report's commands), never called
+    )
+    monkeypatch.setattr(cli, "_target", lambda *args, **kwargs: target)
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(cli.app, list(args))
+
+    return run

@@ -117,7 +117,9 @@ class PageServer:
         path = urlsplit(target).path
         if target in self.unavailable or path in self.unavailable:
             body = b"<html><body><h1>503 Service Unavailable</h1></body></html>"
-            return 503, {"Content-Type": "text/html", "Retry-After": "1"}, body
+            # No Retry-After: an ordinary transient failure (with one, the host would be
+            # backed off and the record deferred instead of retried toward the DLQ).
+            return 503, {"Content-Type": "text/html"}, body
         if path in self.redirects:
             return 301, {"Location": self.redirects[path]}, b""
         found = self._file_for(path)

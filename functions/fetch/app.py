@@ -1,34 +1,55 @@
-"""FetchFunction: IngestQueue batch -> safe fetch + parse + store per record.
+"""FetchFunction: IngestQueue batch -> polite, safe fetch + parse + store per record.
 
 Thin by design: each SQS record goes through ``FetchStage`` by ``newsflow.records``. Permanent
 failures are recorded by the stage and count as processed; transient ones raise, so Powertools
-reports them in ``batchItemFailures`` and SQS redelivers (then dead-letters).
+reports them in ``batchItemFailures`` and SQS redelivers (then dead-letters). A record whose host
+is not ready, or that the invocation has no time left for, is deferred (re-sent with a delay)
+and counts as processed.
+
+The records of a batch run concurrently (``FETCH_CONCURRENCY`` at once): network waits overlap,
+each record still succeeds or fails on its own, and parsing runs one page at a time.
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
 from functools import lru_cache
 from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
+    AsyncBatchProcessor,
     EventType,
-    process_partial_response,
+    async_process_partial_response,
 )
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from newsflow.budget import TimeBudget
 from newsflow.duplicates import DuplicateDetector
 from newsflow.extraction import parse_html
 from newsflow.fetching import SafeFetcher
 from newsflow.models import parse_ingest_body
 from newsflow.observability import RecordReporter
-from newsflow.pipeline import FetchStage
+from newsflow.pipeline import FetchStage, FetchTiming
+from newsflow.politeness import (
+    Deferrer,
+    HostGate,
+    HostPacer,
+    PoliteFetcher,
+    RobotsCache,
+    RobotsPolicy,
+)
 from newsflow.records import process_record
-from newsflow.settings import get_fetch_policy, get_fetch_settings
+from newsflow.settings import (
+    PARSE_BUDGET_SECONDS,
+    get_fetch_policy,
+    get_fetch_settings,
+    get_politeness_settings,
+)
 from newsflow.storage import ArticleTable, DocumentStore, MessageQueue
 from newsflow.storage.fingerprints import FingerprintIndex
 
@@ -46,30 +67,84 @@ metrics = Metrics(service=SERVICE)
 reporter = RecordReporter(logger, metrics, SERVICE)
 # Report every failed record instead of raising when all fail: SQS retries exactly those
 # records either way, and a raise would count ordinary transient failures as function errors.
-processor = BatchProcessor(
+processor = AsyncBatchProcessor(
     event_type=EventType.SQS, model=IngestRecord, raise_on_entire_batch_failure=False
 )
+
+
+class _InvocationClock:
+    """Seconds left in the running invocation (Lambda's context, set per batch)."""
+
+    context: LambdaContext | None = None
+
+    def __call__(self) -> float:
+        if self.context is None:
+            return math.inf
+        return self.context.get_remaining_time_in_millis() / 1000
+
+
+remaining = _InvocationClock()
 
 
 @lru_cache(maxsize=1)
 def _stage() -> FetchStage:
     """Built on the first record, once per container (clients are not created at import)."""
     settings = get_fetch_settings()
-    documents = DocumentStore(settings.ARTICLES_BUCKET, boto3.client("s3"))
+    policy = get_fetch_policy()
+    polite = get_politeness_settings()
     dynamodb = boto3.client("dynamodb")
+    sqs = boto3.client("sqs")
+    gate = HostGate(
+        settings.ARTICLES_TABLE, dynamodb, requests_per_second=polite.HOST_REQUESTS_PER_SECOND
+    )
+    robots_policy = policy.model_copy(
+        update={"timeout_seconds": min(polite.ROBOTS_TIMEOUT_SECONDS, policy.timeout_seconds)}
+    )
+    pacer = HostPacer(gate, max_wait_seconds=polite.HOST_MAX_WAIT_SECONDS)
+    robots = RobotsPolicy(
+        fetcher=SafeFetcher(robots_policy),
+        cache=RobotsCache(settings.ARTICLES_TABLE, dynamodb),
+        user_agent=policy.user_agent,
+        before_fetch=pacer.wait_for_url,  # robots.txt takes a slot of its host like any request
+    )
+    fetcher = PoliteFetcher(
+        fetcher=SafeFetcher(policy),
+        pacer=pacer,
+        robots=robots if polite.RESPECT_ROBOTS else None,
+    )
+    parse_and_store = PARSE_BUDGET_SECONDS + polite.STORE_MARGIN_SECONDS
+    robots_seconds = robots_policy.timeout_seconds if polite.RESPECT_ROBOTS else 0.0
+    documents = DocumentStore(settings.ARTICLES_BUCKET, boto3.client("s3"))
     return FetchStage(
-        fetcher=SafeFetcher(get_fetch_policy()),
+        fetcher=fetcher,
         parse=parse_html,
         documents=documents,
         table=ArticleTable(settings.ARTICLES_TABLE, dynamodb),
-        enrich_queue=MessageQueue(settings.ENRICH_QUEUE_URL, boto3.client("sqs")),
+        enrich_queue=MessageQueue(settings.ENRICH_QUEUE_URL, sqs),
         duplicates=DuplicateDetector(
             FingerprintIndex(settings.ARTICLES_TABLE, dynamodb), documents
+        ),
+        deferrer=Deferrer(
+            MessageQueue(polite.INGEST_QUEUE_URL, sqs), max_deferrals=polite.MAX_DEFERRALS
+        )
+        if polite.INGEST_QUEUE_URL
+        else None,
+        timing=FetchTiming(
+            budget=TimeBudget(remaining),
+            record_seconds=polite.HOST_MAX_WAIT_SECONDS
+            + robots_seconds
+            + policy.timeout_seconds
+            + parse_and_store,
+            parse_seconds=parse_and_store,
         ),
     )
 
 
-@tracer.capture_method
+@lru_cache(maxsize=1)
+def _slots() -> asyncio.Semaphore:
+    return asyncio.Semaphore(get_politeness_settings().FETCH_CONCURRENCY)
+
+
 def handle_record(record: IngestRecord) -> dict[str, Any]:
     return process_record(
         message_id=record.messageId,
@@ -82,10 +157,22 @@ def handle_record(record: IngestRecord) -> dict[str, Any]:
     )
 
 
+async def handle_record_concurrently(record: IngestRecord) -> dict[str, Any]:
+    """One record in a worker thread, at most ``FETCH_CONCURRENCY`` at a time."""
+    async with _slots():
+        return await asyncio.to_thread(handle_record, record)
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=handle_record, processor=processor, context=context
+    remaining.context = context
+    _stage()  # built before the workers start, so they share one stage
+    _slots.cache_clear()  # a semaphore belongs to one event loop: one per batch
+    return async_process_partial_response(
+        event=event,
+        record_handler=handle_record_concurrently,
+        processor=processor,
+        context=context,
     )

@@ -9,7 +9,7 @@ pass over the text, and the phases after it (extraction, metadata) are checked a
 budget in between. Past a bound the page fails for good with ``too_complex``: the same bytes
 would cost the same on every retry.
 
-The bounds sit well above real pages: over a set of 1,033 news and blog pages the most tags in
+The bounds sit well above real pages: over a thousand real news and blog pages the most tags in
 one page was 19,629 (the bound is 50,000), the most ``=`` signs in one page 22,802 (the bound
 is 100,000) and in one tag 328 (the bound is 1,000). At the bounds a page still parses within
 the budget (docs/HARDENING.md has the figures).

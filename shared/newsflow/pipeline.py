@@ -241,6 +241,7 @@ class FetchStage:
         self._timing = timing or FetchTiming()
         # One parse at a time: the function's CPU and memory are sized for one page.
         self._parse_slot = threading.Lock()
+        self._dedupe_slot = threading.Lock()
 
     @property
     def documents(self) -> DocumentStorage:
@@ -325,21 +326,27 @@ class FetchStage:
                 "fetched_at": now,
             }
         )
-        verdict = self._duplicates.judge(article_id, document.text) if self._duplicates else None
-        if verdict is not None:
-            document.duplicate_of, document.cluster_id = verdict.duplicate_of, verdict.cluster_id
-        article_key = self._documents.put_document(
-            ARTICLES_PREFIX, version_stem(article_id, version), day, document
-        )
-        if self._duplicates is not None and verdict is not None:
-            self._duplicates.register(
-                verdict,
-                article_id=article_id,
-                article_key=article_key,
-                url=document.url or canonical_url,
-                title=document.title,
-                at=now,
+        # Judge-then-register one record at a time: two copies in one (concurrent) batch
+        # still find each other, as when the records ran one after another.
+        with self._dedupe_slot:
+            verdict = (
+                self._duplicates.judge(article_id, document.text) if self._duplicates else None
             )
+            if verdict is not None:
+                document.duplicate_of = verdict.duplicate_of
+                document.cluster_id = verdict.cluster_id
+            article_key = self._documents.put_document(
+                ARTICLES_PREFIX, version_stem(article_id, version), day, document
+            )
+            if self._duplicates is not None and verdict is not None:
+                self._duplicates.register(
+                    verdict,
+                    article_id=article_id,
+                    article_key=article_key,
+                    url=document.url or canonical_url,
+                    title=document.title,
+                    at=now,
+                )
         self._table.save_fetched(
             ArticleRecord(
                 article_id=article_id,

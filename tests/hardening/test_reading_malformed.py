@@ -8,15 +8,11 @@ what it cannot - never a traceback.
 
 from __future__ import annotations
 
-from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
 
 from newsflow.storage import ARTICLE_SK, RETRY_SK, article_pk, entity_pk, serialize_item
-from newsflow_cli import cli
 
 WRONG_TYPES = f"{7:032x}"
 BAD_DOCUMENT = f"{8:032x}"
@@ -26,24 +22,6 @@ MISSING_DOCUMENT = f"{10:032x}"
 
 def put(pipeline: Any, attributes: dict[str, Any]) -> None:
     pipeline.dynamodb.put_item(TableName=pipeline.table, Item=serialize_item(attributes))
-
-
-@pytest.fixture
-def run_cli(pipeline: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    target = SimpleNamespace(
-        output={"ArticlesTableName": pipeline.table, "ArticlesBucketName": pipeline.bucket}.get,
-        client={"dynamodb": pipeline.dynamodb, "s3": pipeline.s3}.get,
-        description=SimpleNamespace(stack_name="test-stack", functions=[]),
-        kind="local",
-        endpoint_url="http://127.0.0.1:1",
-    )
-    monkeypatch.setattr(cli, "_target", lambda *args, **kwargs: target)
-    monkeypatch.chdir(tmp_path)
-
-    def run(*args: str) -> Result:
-        return CliRunner().invoke(cli.app, list(args))
-
-    return run
 
 
 @pytest.fixture

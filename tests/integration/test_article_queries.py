@@ -5,12 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
 
 from newsflow.errors import Reason, Stage
 from newsflow.models import ArticleRecord, ArticleStatus, Failure
@@ -23,7 +20,6 @@ from newsflow.storage import (
     entity_pk,
     serialize_item,
 )
-from newsflow_cli import cli
 
 START = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
@@ -220,23 +216,6 @@ def test_a_partial_entity_item_still_lists_its_article(
 
 
 # --------------------------------------------------------------------------- the commands
-
-
-@pytest.fixture
-def run_cli(pipeline: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    """`newsflow ...` against the moto table (the target is the only thing replaced)."""
-    target = SimpleNamespace(
-        output={"ArticlesTableName": pipeline.table, "ArticlesBucketName": pipeline.bucket}.get,
-        client={"dynamodb": pipeline.dynamodb, "s3": pipeline.s3}.get,
-        description=SimpleNamespace(stack_name="test-stack", functions=[]),
-    )
-    monkeypatch.setattr(cli, "_target", lambda *args, **kwargs: target)
-    monkeypatch.chdir(tmp_path)
-
-    def run(*args: str) -> Result:
-        return CliRunner().invoke(cli.app, list(args))
-
-    return run
 
 
 def test_commands_show_partial_items_without_a_traceback(pipeline: Any, run_cli: Any) -> None:
