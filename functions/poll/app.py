@@ -1,14 +1,21 @@
-"""PollFunction: SourcePollQueue batch -> one source polled per record.
+"""PollFunction: a schedule tick queues the due sources; a SourcePollQueue record polls one.
 
-Thin by design: each record names a source; ``SourcePoller`` fetches it (conditional GET through
-the safe fetcher), pushes its new entries to IngestQueue and writes the source back. A source's
-own failures (unreachable, not a feed, too large...) are recorded on the source, which backs
-off, and the record is consumed; only table or queue failures raise, so SQS retries the poll
-(and dead-letters it to SourcePollDLQ after MaxReceiveCount deliveries).
+Two events, one function (one package, one role):
+
+* the EventBridge schedule (``source: aws.events``): every source that is due is claimed (its
+  next poll moved ``POLL_LEASE_SECONDS`` ahead, conditionally, so a slow poll is not queued
+  twice) and queued on SourcePollQueue, so a thousand sources poll in parallel;
+* a SourcePollQueue batch: each record names a source; ``SourcePoller`` fetches it (a
+  conditional GET through the safe fetcher), pushes its new entries to IngestQueue and writes
+  the source back. A source's own failures (unreachable, not a feed, too large...) are recorded
+  on the source, which backs off, and the record is consumed; only table or queue failures
+  raise, so SQS retries the poll (and dead-letters it to SourcePollDLQ after MaxReceiveCount
+  deliveries).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -26,8 +33,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from newsflow.fetching import SafeFetcher
 from newsflow.settings import get_fetch_policy
-from newsflow.sources import BatchQueue, PollMessage, SourcePoller, SourceTable
-from newsflow.sources.settings import get_poll_settings
+from newsflow.sources import (
+    BatchQueue,
+    PollMessage,
+    SourcePoller,
+    SourceTable,
+    queue_due_sources,
+)
+from newsflow.sources.settings import get_poll_settings, get_schedule_settings
 
 
 class PollRecord(SqsRecordModel):
@@ -89,10 +102,28 @@ def handle_record(record: PollRecord) -> dict[str, Any]:
     return {"status": result.outcome, "source_id": source.source_id}
 
 
+def queue_due() -> dict[str, int]:
+    """The schedule tick: queue every due source once."""
+    settings = get_schedule_settings()
+    queued = queue_due_sources(
+        SourceTable(settings.ARTICLES_TABLE, boto3.client("dynamodb")),
+        BatchQueue(settings.SOURCE_POLL_QUEUE_URL, boto3.client("sqs")),
+        now=datetime.now(UTC),
+        lease=timedelta(seconds=settings.POLL_LEASE_SECONDS),
+    )
+    metrics.add_metric(name="SourcesQueued", unit=MetricUnit.Count, value=len(queued))
+    logger.info("due sources queued", extra={"queued": len(queued)})
+    return {"queued": len(queued)}
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+def lambda_handler(
+    event: dict[str, Any], context: LambdaContext
+) -> PartialItemFailureResponse | dict[str, int]:
+    if event.get("source") == "aws.events":
+        return queue_due()
     return process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context
     )

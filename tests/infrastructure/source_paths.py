@@ -1,6 +1,6 @@
-"""The source functions' paths for the least-privilege comparison (test_least_privilege.py).
+"""PollFunction's paths for the least-privilege comparison (test_least_privilege.py).
 
-The schedule queues the due sources; the poll function polls a good feed (entries pushed, seen
+A schedule tick queues the due sources; the poll function polls a good feed (entries pushed, seen
 items written), polls it again (unchanged: no entry written), polls a source that fails (the
 error recorded on the source) and a source removed since it was queued.
 """
@@ -23,6 +23,18 @@ FEED = (
     b"<item><title>Bridge</title><link>https://news.example/bridge</link>"
     b"<pubDate>Mon, 01 Dec 2025 08:30:00 GMT</pubDate></item></channel></rss>"
 )
+
+SCHEDULED_EVENT = {
+    "version": "0",
+    "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+    "detail-type": "Scheduled Event",
+    "source": "aws.events",
+    "account": "123456789012",
+    "time": "2025-12-01T12:00:00Z",
+    "region": "us-east-1",
+    "resources": ["arn:aws:events:us-east-1:123456789012:rule/newsflow-PollFunctionTick"],
+    "detail": {},
+}
 
 
 def run_source_paths(
@@ -47,16 +59,16 @@ def run_source_paths(
         table.add(Source(source_id=source_id_for(url), url=url, created_at=due, next_poll_at=due))
     get_poll_settings.cache_clear()
     get_schedule_settings.cache_clear()
-    schedule = load_function(
-        "SourceScheduleFunction",
-        {"ARTICLES_TABLE": pipeline.table, "SOURCE_POLL_QUEUE_URL": poll_queue},
-    )
     poll = load_function(
         "PollFunction",
-        {"ARTICLES_TABLE": pipeline.table, "INGEST_QUEUE_URL": pipeline.ingest_queue_url},
+        {
+            "ARTICLES_TABLE": pipeline.table,
+            "INGEST_QUEUE_URL": pipeline.ingest_queue_url,
+            "SOURCE_POLL_QUEUE_URL": poll_queue,
+        },
     )
-    with recorder.calls_of("SourceScheduleFunction"):
-        assert schedule.lambda_handler({"source": "aws.events"}, context) == {"queued": 2}
+    with recorder.calls_of("PollFunction"):
+        assert poll.lambda_handler(SCHEDULED_EVENT, context) == {"queued": 2}
     bodies = [m["Body"] for m in pipeline.receive_all(poll_queue)]
     bodies.append(json.dumps({"source_id": "src-removed"}))
     event = deliver(pipeline, poll_queue, bodies)

@@ -294,12 +294,11 @@ def test_only_the_fetch_role_may_feed_the_enrich_queue(translated: Template) -> 
             for queue in referenced_ids(statement["Resource"]):
                 senders.setdefault(queue, set()).add(owner)
     # THEN the fetch stage is the only producer of the enrich queue inside the stack, and the
-    # ingest queue is fed only by whoever is given the producers' policy (and by the fetch stage
-    # re-sending a record it defers)
+    # ingest queue is fed only by whoever is given the producers' policy
     assert senders == {
         "EnrichQueue": {"FetchFunctionRole"},
-        "IngestQueue": {"IngestProducerPolicy", "PollFunctionRole", "FetchFunctionRole"},
-        "SourcePollQueue": {"SourceScheduleFunctionRole"},
+        "IngestQueue": {"IngestProducerPolicy", "PollFunctionRole"},
+        "SourcePollQueue": {"PollFunctionRole"},
     }
 
 
@@ -418,7 +417,6 @@ def test_each_role_writes_only_to_its_functions_log_group(translated: Template) 
         "FetchFunctionRole": {"FetchLogGroup"},
         "EnrichFunctionRole": {"EnrichLogGroup"},
         "PollFunctionRole": {"PollLogGroup"},
-        "SourceScheduleFunctionRole": {"SourceScheduleLogGroup"},
     }
 
 
@@ -455,7 +453,7 @@ def test_both_dead_letter_queues_alarm_on_any_message(sam_template: Template) ->
 @pytest.mark.parametrize(
     ("metric", "expected"),
     [
-        ("Errors", {"FetchFunction", "EnrichFunction", "PollFunction", "SourceScheduleFunction"}),
+        ("Errors", {"FetchFunction", "EnrichFunction", "PollFunction"}),
         ("Throttles", {"FetchFunction", "EnrichFunction"}),
         ("ApproximateAgeOfOldestMessage", {"IngestQueue", "EnrichQueue", "SourcePollQueue"}),
     ],

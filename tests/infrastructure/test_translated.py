@@ -53,7 +53,6 @@ def test_sam_generates_no_role_of_its_own(translated: Template) -> None:
         "FetchFunctionRole",
         "EnrichFunctionRole",
         "PollFunctionRole",
-        "SourceScheduleFunctionRole",
     }
 
 
@@ -64,7 +63,6 @@ def test_functions_keep_logging_config_tracing_and_the_shared_layer(translated: 
         "FetchFunction",
         "EnrichFunction",
         "PollFunction",
-        "SourceScheduleFunction",
     }
     for fn_id, fn in functions.items():
         props = fn["Properties"]
@@ -80,15 +78,15 @@ def test_functions_keep_logging_config_tracing_and_the_shared_layer(translated: 
         assert translated["Resources"][layer_id]["Type"] == "AWS::Lambda::LayerVersion"
 
 
-def test_the_source_schedule_is_an_eventbridge_rule_on_the_schedule_function(
+def test_the_source_schedule_is_an_eventbridge_rule_on_the_poll_function(
     translated: Template,
 ) -> None:
     # GIVEN the EventBridge rules SAM generates from Schedule events
     rules = resources_of_type(translated, "AWS::Events::Rule")
-    # THEN one rule, on the SourcePollSchedule parameter, targets SourceScheduleFunction
+    # THEN one rule, on the SourcePollSchedule parameter, targets PollFunction
     (rule,) = rules.values()
     props = rule["Properties"]
     assert props["ScheduleExpression"] == {"Ref": "SourcePollSchedule"}
     assert {i for target in props["Targets"] for i in referenced_ids(target["Arn"])} == {
-        "SourceScheduleFunction"
+        "PollFunction"
     }
