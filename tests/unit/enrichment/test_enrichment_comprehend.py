@@ -7,10 +7,9 @@ moto does not implement the batch Comprehend calls, so responses are either queu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import EndpointConnectionError
@@ -22,18 +21,6 @@ from newsflow.errors import PermanentError, Reason, Stage, TransientError
 POSITIVE = {"Positive": 0.91, "Negative": 0.02, "Neutral": 0.06, "Mixed": 0.01}
 NEGATIVE = {"Positive": 0.03, "Negative": 0.88, "Neutral": 0.08, "Mixed": 0.01}
 NEUTRAL = {"Positive": 0.04, "Negative": 0.03, "Neutral": 0.92, "Mixed": 0.01}
-
-
-@pytest.fixture
-def client() -> Any:
-    return boto3.client("comprehend", region_name="us-east-1")
-
-
-@pytest.fixture
-def stubber(client: Any) -> Iterator[Stubber]:
-    with Stubber(client) as stub:
-        yield stub
-        stub.assert_no_pending_responses()
 
 
 class ComprehendDouble:

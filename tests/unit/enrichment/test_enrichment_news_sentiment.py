@@ -29,6 +29,11 @@ def labelled() -> list[tuple[str, str]]:
     return rows
 
 
+def label_of(enricher: Enricher, sentence: str) -> str | None:
+    sentiment = enricher.enrich(sentence, language="en").sentiment
+    return sentiment.label if sentiment else None
+
+
 def macro_f1(enricher: Enricher, rows: list[tuple[str, str]]) -> float:
     predicted = []
     for _, sentence in rows:
@@ -81,8 +86,7 @@ def test_the_news_lexicon_raises_macro_f1_on_the_labelled_sample(
 def test_news_events_vader_lacks_carry_their_feeling(
     local_enricher: Enricher, sentence: str, label: str
 ) -> None:
-    sentiment = local_enricher.enrich(sentence, language="en").sentiment
-    assert sentiment is not None and sentiment.label == label
+    assert label_of(local_enricher, sentence) == label
 
 
 @pytest.mark.parametrize(
@@ -99,11 +103,9 @@ def test_topic_words_in_plain_reports_stay_neutral(
     local_enricher: Enricher, plain_vader: Enricher, sentence: str
 ) -> None:
     # GIVEN a plain report that VADER calls positive (interest, shares, trust, justice, security)
-    plain = plain_vader.enrich(sentence, language="en").sentiment
-    assert plain is not None and plain.label == "POSITIVE"
+    assert label_of(plain_vader, sentence) == "POSITIVE"
     # THEN with the news lexicon it is neutral
-    sentiment = local_enricher.enrich(sentence, language="en").sentiment
-    assert sentiment is not None and sentiment.label == "NEUTRAL"
+    assert label_of(local_enricher, sentence) == "NEUTRAL"
 
 
 @pytest.mark.parametrize(
@@ -135,8 +137,7 @@ def test_concession_and_failure_are_rewritten_into_vaders_rules(
 def test_failure_and_concession_follow_the_main_clause(
     local_enricher: Enricher, sentence: str, label: str
 ) -> None:
-    sentiment = local_enricher.enrich(sentence, language="en").sentiment
-    assert sentiment is not None and sentiment.label == label
+    assert label_of(local_enricher, sentence) == label
 
 
 def test_the_model_name_says_the_lexicon_is_adapted(local_enricher: Enricher) -> None:

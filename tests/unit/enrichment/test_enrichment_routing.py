@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
@@ -45,18 +43,6 @@ class RecordingLocal:
     def enrich(self, text: str, language: str | None = None) -> Enrichment:
         self.calls.append((text, language))
         return analysis_result(self.backend, self.model, text, [], [])
-
-
-@pytest.fixture
-def client() -> Any:
-    return boto3.client("comprehend", region_name="us-east-1")
-
-
-@pytest.fixture
-def stubber(client: Any) -> Iterator[Stubber]:
-    with Stubber(client) as stub:
-        yield stub
-        stub.assert_no_pending_responses()
 
 
 @pytest.fixture
