@@ -485,11 +485,8 @@ def get(
     stack: StackOption = None,
 ) -> None:
     """Show one article's record (status, failure, entities, S3 keys)."""
-    article_id = intake.article_id_of(reference)
     target = _target(stack)
-    record = _table(target).article(article_id)
-    if record is None:
-        fail(f"no article {article_id} ({reference}) in {target.description.stack_name}")
+    article_id, record = _stored_article(target, reference)
     if versions:
         history = duplicates.versions_of(record)
         typer.echo(json.dumps(history, indent=2, ensure_ascii=False, default=str))
@@ -505,6 +502,15 @@ def get(
 
     store = DocumentStore(target.output("ArticlesBucketName"), target.client("s3"))
     typer.echo(json.dumps(store.get_json(key), indent=2, ensure_ascii=False))
+
+
+def _stored_article(target: Target, reference: str) -> tuple[str, dict[str, Any]]:
+    """The article id of a URL or id, and its item as JSON; fails when there is none."""
+    article_id = intake.article_id_of(reference)
+    record = _table(target).article(article_id)
+    if record is None:
+        fail(f"no article {article_id} ({reference}) in {target.description.stack_name}")
+    return article_id, record
 
 
 def _parse_since(since: str | None) -> date | None:
@@ -573,11 +579,8 @@ def duplicates_of(
     stack: StackOption = None,
 ) -> None:
     """Show the cluster of an article: the original first, then every exact or near copy."""
-    article_id = intake.article_id_of(reference)
     target = _target(stack)
-    record = _table(target).article(article_id)
-    if record is None:
-        fail(f"no article {article_id} ({reference}) in {target.description.stack_name}")
+    _, record = _stored_article(target, reference)
     cluster_id = duplicates.cluster_id_of(record)
     rows = _cluster_rows(target, cluster_id) or [record]
     if as_json:
