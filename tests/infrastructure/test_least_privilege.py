@@ -2,7 +2,8 @@
 
 The needs are observed, not listed: both handlers run through their paths on moto (fetch:
 success, permanent failure, transient failure with its retry note, rejected message,
-re-delivery; enrich: success, missing document, rejected message, re-delivery, transient
+re-delivery, robots.txt read and cached, the host gate, a 429 that backs the host off and defers
+the record; enrich: success, missing document, rejected message, re-delivery, transient
 failure), with Comprehend answered by a botocore Stubber when it is the backend. A recording
 hook turns every call into its IAM action and resource (see ``iam.py``); Lambda's own use of
 the role (event source polling, logs, tracing) comes from the function's configuration. The
@@ -203,7 +204,15 @@ def run_every_path(backend: str, request: pytest.FixtureRequest) -> dict[str, se
 
     monkeypatch.setattr(boto3, "client", client)
     monkeypatch.setenv("NEWSFLOW_ALLOW_LOOPBACK", "true")
-    fetch = load_function("FetchFunction", pipeline.fetch_env())
+    # Deferral on (re-sends to IngestQueue); the host pace high enough not to defer by itself.
+    fetch = load_function(
+        "FetchFunction",
+        {
+            **pipeline.fetch_env(),
+            "INGEST_QUEUE_URL": pipeline.ingest_queue_url,
+            "HOST_REQUESTS_PER_SECOND": "100",
+        },
+    )
     enrich = load_function("EnrichFunction", {**pipeline.enrich_env(), "ENRICH_BACKEND": backend})
 
     # fetch: a good page, a 404 (permanent), a 503 (transient), a body with no URL (rejected)
@@ -214,6 +223,10 @@ def run_every_path(backend: str, request: pytest.FixtureRequest) -> dict[str, se
         ).replace(b'lang="en"', b'lang="es"')
     good = page_server.add("/news/harbour-bridge", page)
     busy = page_server.add("/busy", b"<html>busy</html>", status=503)
+    # a host asking to slow down: backed off (the gate item) and the record deferred (re-sent)
+    asks_to_wait = page_server.add(
+        "/slow-down", b"<html>slow down</html>", status=429, headers={"Retry-After": "0"}
+    )
     # the same text under another URL (exact copy), and an edited copy (near: reads the original)
     copy_url = page_server.add("/wire/harbour-bridge", page)
     extra = b"<p>Residents can comment on the plans online until the end of the month.</p>"
@@ -227,6 +240,7 @@ def run_every_path(backend: str, request: pytest.FixtureRequest) -> dict[str, se
         '{"url": ',
         copy_url,
         near_url,
+        asks_to_wait,
     ]
     event = deliver(pipeline, pipeline.ingest_queue_url, bodies)
     with recorder.calls_of("FetchFunction"):

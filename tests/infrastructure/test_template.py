@@ -294,10 +294,11 @@ def test_only_the_fetch_role_may_feed_the_enrich_queue(translated: Template) -> 
             for queue in referenced_ids(statement["Resource"]):
                 senders.setdefault(queue, set()).add(owner)
     # THEN the fetch stage is the only producer of the enrich queue inside the stack, and the
-    # ingest queue is fed only by whoever is given the producers' policy
+    # ingest queue is fed only by whoever is given the producers' policy (and by the fetch stage
+    # re-sending a record it defers)
     assert senders == {
         "EnrichQueue": {"FetchFunctionRole"},
-        "IngestQueue": {"IngestProducerPolicy", "PollFunctionRole"},
+        "IngestQueue": {"IngestProducerPolicy", "PollFunctionRole", "FetchFunctionRole"},
         "SourcePollQueue": {"PollFunctionRole"},
     }
 
