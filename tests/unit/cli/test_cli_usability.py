@@ -271,6 +271,16 @@ def test_long_titles_and_urls_are_cut_in_the_article_table() -> None:
     assert max(len(line) for line in text.splitlines()) < 200
 
 
+def test_an_article_enriched_without_analysis_says_so_in_the_list() -> None:
+    # GIVEN an article in a language no backend analyses (ENRICHED, language_supported false)
+    row = {"article_id": "abc", "status": "ENRICHED", "language_supported": False,
+           "title": "Hamburger Hafen", "url": "https://example.de/hafen"}  # fmt: skip
+    # WHEN the list table is rendered, THEN its status says the language was not analysed
+    assert f"ENRICHED ({views.NOT_ANALYSED})" in " ".join(
+        _rendered(views.articles_table([row])).split()
+    )
+
+
 def test_a_row_with_missing_fields_still_renders() -> None:
     # GIVEN an item written partially (no title, url, status) / WHEN rendered
     text = _rendered(views.articles_table([{"article_id": "abc"}]))
