@@ -105,6 +105,15 @@ TemplateOption = Annotated[
     Path,
     typer.Option("--template", envvar="NEWSFLOW_TEMPLATE", help="The SAM template to deploy."),
 ]
+ParameterOverridesOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--parameter-overrides",
+        help="Template parameters as for sam deploy: Key=Value (several in one quoted value,"
+        " or repeat the option), e.g. HostRequestsPerSecond=5 EnrichBackend=auto.",
+        show_default=False,
+    ),
+]
 StateDirOption = Annotated[
     Path,
     typer.Option("--state-dir", help="Where the local stack records itself.", hidden=True),
@@ -303,6 +312,7 @@ def demo(
     ] = None,
     template: TemplateOption = Path("template.yaml"),
     timeout: Annotated[float, typer.Option(help="Give up waiting for the queues after s.")] = 300,
+    parameter_overrides: ParameterOverridesOption = None,
 ) -> None:
     """Run the whole pipeline locally on the sample pages (or on --urls FILE)."""
     started = time.monotonic()
@@ -311,8 +321,9 @@ def demo(
     if lines is not None and not lines:
         fail(f"{urls} has no URLs (it is empty or holds only blank lines): nothing to run")
     template = _template_path(template)
+    parameters = _parameter_overrides(template, parameter_overrides)
     with console.status("starting the local stack (moto + template.yaml) and the page server"):
-        stack = LocalStack.start(template)
+        stack = LocalStack.start(template, parameters=parameters)
     with stack, PageServer() as pages:
         target = local_target(stack)
         console.print(
@@ -357,6 +368,17 @@ def demo(
         fail(f"the queues did not drain within {timeout:.0f} s; results above are partial")
 
 
+def _parameter_overrides(template: Path, values: list[str] | None) -> dict[str, str]:
+    """``--parameter-overrides`` read and checked against the template (a one-line error)."""
+    from newsflow_cli.parameters import ParameterError, resolve_overrides
+    from newsflow_cli.sam_template import load_template
+
+    try:
+        return resolve_overrides(load_template(template), values)
+    except ParameterError as exc:
+        fail(f"--parameter-overrides: {exc}")
+
+
 # --------------------------------------------------------------------------- local stack
 
 
@@ -366,17 +388,19 @@ def local_up(
     template: TemplateOption = Path("template.yaml"),
     state_dir: StateDirOption = STATE_DIR,
     logs: Annotated[bool, typer.Option(help="Echo the functions' logs.")] = False,
+    parameter_overrides: ParameterOverridesOption = None,
 ) -> None:
     """Start the local stack and keep running its functions until Ctrl-C."""
     console = _stdout()
     template = _template_path(template)
+    parameters = _parameter_overrides(template, parameter_overrides)
     existing = state_path(state_dir)
     if existing.is_file():
         with contextlib.suppress(TargetError):
             running = resolve_target(None, state_dir=state_dir)
             fail(f"a local stack is already running at {running.endpoint_url} ({existing})")
     with console.status("starting the local stack"):
-        stack = LocalStack.start(template)
+        stack = LocalStack.start(template, parameters=parameters)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with stack, PageServer() as pages:

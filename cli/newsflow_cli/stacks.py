@@ -213,7 +213,11 @@ def _describe_function(
         runtime=str(config.get("Runtime", "")),
         timeout=int(config.get("Timeout") or 3),
         memory_size=int(config.get("MemorySize") or 128),
-        environment=dict((config.get("Environment") or {}).get("Variables") or {}),
+        # Lambda's variables are text; moto keeps a Number parameter's Ref as a number.
+        environment={
+            str(key): str(value)
+            for key, value in ((config.get("Environment") or {}).get("Variables") or {}).items()
+        },
         code_dir=code_dir,
         layer_dirs=tuple(layer_dirs or ()),
         event_sources=tuple(sources),
