@@ -3,7 +3,8 @@
 Besides the pages in ``sample_pages/`` it has the routes a pipeline must survive: a permanent
 redirect, a missing page (404), a PDF (not HTML) and a page that is always unavailable (503,
 a transient error that ends in the dead-letter queue). ``unavailable`` is a set that callers may
-change while the server runs, to make any path fail with 503 and later recover.
+change while the server runs, to make any path fail with 503 and later recover. It also serves
+sample feeds and sitemaps (:mod:`newsflow_cli.sample_feeds`), with conditional GET.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
+
+from newsflow_cli import sample_feeds
 
 SAMPLE_PAGES = Path(str(resources.files("newsflow_cli") / "sample_pages"))
 
@@ -74,6 +77,10 @@ class PageServer:
     def sample_urls(self) -> list[str]:
         return [self.url(path) for path in SAMPLE_PATHS]
 
+    def sample_feed_urls(self) -> list[str]:
+        """The sample sources: an RSS feed, a JSON Feed and a sitemap index."""
+        return [self.url(path) for path in sample_feeds.SAMPLE_FEED_PATHS]
+
     def start(self) -> Self:
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -111,10 +118,15 @@ class PageServer:
             return None
         return candidate
 
-    def respond(self, target: str) -> tuple[int, dict[str, str], bytes]:
+    def respond(
+        self, target: str, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
         """Status, headers and body for a request target (path plus optional query)."""
         self._count(target)
         path = urlsplit(target).path
+        feed = sample_feeds.respond(path, self.base_url, headers or {})
+        if feed is not None:
+            return feed
         if target in self.unavailable or path in self.unavailable:
             body = b"<html><body><h1>503 Service Unavailable</h1></body></html>"
             # No Retry-After: an ordinary transient failure (with one, the host would be
@@ -138,13 +150,14 @@ class PageServer:
             protocol_version = "HTTP/1.1"
 
             def _reply(self, *, with_body: bool) -> None:
-                status, headers, body = server.respond(self.path)
+                status, headers, body = server.respond(self.path, dict(self.headers.items()))
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
+                if status != 304:  # a 304 has no body and no Content-Length of its own
+                    self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                if with_body:
+                if with_body and status != 304:
                     self.wfile.write(body)
 
             def do_GET(self) -> None:

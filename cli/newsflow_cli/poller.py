@@ -124,6 +124,8 @@ class Poller:
     pool: ContainerPool
     region: str
     on_batch: Callable[[BatchOutcome], None] | None = None
+    # Called before each round: the local stack plays the template's schedules here.
+    before_round: Callable[[], object] | None = None
 
     @property
     def sources(self) -> list[tuple[FunctionSpec, EventSource]]:
@@ -192,6 +194,8 @@ class Poller:
 
     def poll_once(self) -> int:
         """One receive-invoke-delete round over every event source; returns records handled."""
+        if self.before_round is not None:
+            self.before_round()
         handled = 0
         for spec, source in self.sources:
             outcome = self.process_batch(spec, source)

@@ -10,7 +10,7 @@
 from newsflow.sources.models import Entry, PollMessage, Source, SourceKind, source_id_for
 from newsflow.sources.parsing import ParsedSource, parse_source
 from newsflow.sources.polling import PollLimits, PollResult, SourcePoller, queue_due_sources
-from newsflow.sources.store import BatchQueue, SourceTable
+from newsflow.sources.store import BatchQueue, SeenEntry, SourceTable
 
 __all__ = [
     "BatchQueue",
@@ -19,6 +19,7 @@ __all__ = [
     "PollLimits",
     "PollMessage",
     "PollResult",
+    "SeenEntry",
     "Source",
     "SourceKind",
     "SourcePoller",

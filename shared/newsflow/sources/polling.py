@@ -22,7 +22,7 @@ robots.txt) wraps the safe fetcher with the same signature.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -61,7 +61,11 @@ class SourceStore(Protocol):
     def seen(self, source_id: str, article_ids: Sequence[str], now: datetime) -> set[str]: ...
 
     def mark_seen(
-        self, source_id: str, article_ids: Sequence[str], expires_at: datetime
+        self,
+        source_id: str,
+        links: Mapping[str, str],
+        expires_at: datetime,
+        pushed: Collection[str] = (),
     ) -> int: ...
 
 
@@ -235,7 +239,10 @@ class SourcePoller:
         result.pushed = [unseen[a] for a in to_push]
         if unseen:
             result.seen_writes = self._table.mark_seen(
-                source.source_id, list(unseen), now + self._limits.seen_ttl
+                source.source_id,
+                {article_id: entry.link for article_id, entry in unseen.items()},
+                now + self._limits.seen_ttl,
+                pushed=set(to_push),
             )
 
 

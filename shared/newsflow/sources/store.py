@@ -11,7 +11,8 @@ Item layout (same table as articles, no new index):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,13 @@ _BATCH_GET_SIZE = 100
 _BATCH_WRITE_SIZE = 25
 _SEND_BATCH_SIZE = 10
 _ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class SeenEntry:
+    article_id: str
+    url: str  # the entry's link
+    pushed: bool  # False when the first-poll cap held it back
 
 
 def source_sk(source_id: str) -> str:
@@ -154,22 +162,55 @@ class SourceTable:
                     found.add(str(item["sk"]).removeprefix("SEEN#"))
         return found
 
-    def mark_seen(self, source_id: str, article_ids: Iterable[str], expires_at: datetime) -> int:
-        """Remember entries as seen until ``expires_at``; returns the items written."""
+    def mark_seen(
+        self,
+        source_id: str,
+        links: Mapping[str, str],
+        expires_at: datetime,
+        pushed: Collection[str] = (),
+    ) -> int:
+        """Remember entries (article id -> link) as seen until ``expires_at``; ``pushed`` says
+        which were sent (the others were held back by the first-poll cap). Returns the writes."""
         expiry = int(expires_at.timestamp())
         items = [
             {
                 "PutRequest": {
                     "Item": serialize_item(
-                        {"pk": seen_pk(source_id), "sk": seen_sk(a), TTL_ATTRIBUTE: expiry}
+                        {
+                            "pk": seen_pk(source_id),
+                            "sk": seen_sk(article_id),
+                            TTL_ATTRIBUTE: expiry,
+                            "url": link[:2048],
+                            "pushed": article_id in pushed,
+                        }
                     )
                 }
             }
-            for a in dict.fromkeys(article_ids)
+            for article_id, link in links.items()
         ]
         for chunk in _chunks(items, _BATCH_WRITE_SIZE):
             self._batch_write(list(chunk), f"marking entries of {source_id} seen")
         return len(items)
+
+    def seen_entries(self, source_id: str, now: datetime) -> list[SeenEntry]:
+        """Everything the source has seen and not forgotten (for the CLI and the demo)."""
+        epoch = int(now.timestamp())
+        items = query_items(
+            self._client,
+            self.table_name,
+            f"listing seen entries of {source_id}",
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :seen)",
+            ExpressionAttributeValues=serialize_item({":pk": seen_pk(source_id), ":seen": "SEEN#"}),
+        )
+        return [
+            SeenEntry(
+                article_id=str(item["sk"]).removeprefix("SEEN#"),
+                url=str(item.get("url", "")),
+                pushed=bool(item.get("pushed", True)),
+            )
+            for item in items
+            if int(item.get(TTL_ATTRIBUTE, 0)) > epoch
+        ]
 
     def _batch_get(self, keys: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []

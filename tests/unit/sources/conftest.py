@@ -8,7 +8,7 @@ request is recorded with its headers, so a test can see what the poller sent.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -148,11 +148,17 @@ class MemorySources:
     def seen(self, source_id: str, article_ids: Sequence[str], now: datetime) -> set[str]:
         return {a for a in article_ids if self.seen_items.get((source_id, a), now) > now}
 
-    def mark_seen(self, source_id: str, article_ids: Sequence[str], expires_at: datetime) -> int:
-        for article_id in article_ids:
+    def mark_seen(
+        self,
+        source_id: str,
+        links: Mapping[str, str],
+        expires_at: datetime,
+        pushed: Collection[str] = (),
+    ) -> int:
+        for article_id in links:
             self.seen_writes += 1
             self.seen_items[(source_id, article_id)] = expires_at
-        return len(article_ids)
+        return len(links)
 
 
 @dataclass

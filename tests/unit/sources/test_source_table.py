@@ -47,11 +47,17 @@ def test_a_claim_succeeds_once_per_due_time(pipeline) -> None:
 def test_seen_entries_expire_when_read_even_if_the_item_is_still_there(pipeline) -> None:
     table = SourceTable(pipeline.table, pipeline.dynamodb)
     ids = [f"{i:032x}" for i in range(130)]  # more than one BatchGetItem and BatchWriteItem
-    assert table.mark_seen("src-1", ids, NOW + timedelta(days=30)) == 130
+    links = {article_id: f"https://a.example/{article_id}" for article_id in ids}
+    assert table.mark_seen("src-1", links, NOW + timedelta(days=30), pushed=ids[:3]) == 130
     assert table.seen("src-1", ids, NOW) == set(ids)
     assert table.seen("src-2", ids, NOW) == set()  # seen items are per source
     # after the TTL the items still exist (DynamoDB deletes lazily, moto never) but count unseen
     assert table.seen("src-1", ids, NOW + timedelta(days=31)) == set()
+    # the CLI reads them back with their links and whether they were pushed
+    entries = table.seen_entries("src-1", NOW)
+    assert len(entries) == 130
+    assert {e.url for e in entries if e.pushed} == {links[a] for a in ids[:3]}
+    assert table.seen_entries("src-1", NOW + timedelta(days=31)) == []
 
 
 def test_the_batch_queue_sends_in_tens(pipeline) -> None:
