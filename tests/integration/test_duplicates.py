@@ -31,6 +31,7 @@ from newsflow.models import (
     ParsedArticle,
 )
 from newsflow.pipeline import EnrichStage, FetchStage, Outcome
+from newsflow.politeness import HostGate, HostPacer, PoliteFetcher
 from newsflow.storage import ArticleTable, DocumentStore, MessageQueue
 from newsflow.storage.fingerprints import FingerprintIndex
 from newsflow.urls import canonicalize_url
@@ -510,3 +511,27 @@ def test_get_versions_lists_every_stored_version(stack: Stack, run_cli: Any) -> 
     assert [v["version"] for v in history] == [1, 2]
     assert history[0]["article_key"].endswith(f"{article}.json")
     assert history[1]["article_key"].endswith(f"{article}.v2.json")
+
+
+def test_the_polite_fetcher_passes_the_validators_through(stack: Stack) -> None:
+    # GIVEN the fetch stage behind the politeness wrapper the function uses
+    polite = PoliteFetcher(
+        fetcher=stack.fetcher,
+        pacer=HostPacer(HostGate(stack.pipeline.table, stack.pipeline.dynamodb)),
+        robots=None,
+    )
+    stage = FetchStage(
+        fetcher=polite,
+        parse=parse_text,
+        documents=DocumentStore(stack.pipeline.bucket, stack.pipeline.s3),
+        table=stack.table,
+        enrich_queue=MessageQueue(stack.pipeline.enrich_queue_url, stack.pipeline.sqs),
+        clock=TickingClock(),
+    )
+    stack.fetcher.serve(URL, STORY)
+    stage.run(IngestMessage(url=URL))
+    # WHEN the article is re-fetched
+    result = stage.run(IngestMessage(url=URL, force=True))
+    # THEN the GET carried the stored ETag and the 304 left the article as it was
+    assert stack.fetcher.conditional[-1].get("If-None-Match")
+    assert result.outcome is Outcome.UNCHANGED

@@ -14,7 +14,7 @@ A 429/503 also backs the *whole host* off for every container (:meth:`HostGate.b
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
@@ -22,6 +22,7 @@ from newsflow.errors import HostBusyError, PermanentError, Reason, Stage, Transi
 from newsflow.politeness.deferral import DeferralError
 from newsflow.politeness.gate import SEND_JITTER_GUARD_SECONDS, HostGate
 from newsflow.politeness.robots import RobotsPolicy, RobotsVerdict
+from newsflow.versions import fetch_page
 
 if TYPE_CHECKING:
     from newsflow.fetching import FetchedPage
@@ -109,7 +110,8 @@ class PoliteFetcher:
         self._pacer = pacer
         self._robots = robots
 
-    def fetch(self, url: str) -> FetchedPage:
+    def fetch(self, url: str, *, conditional: Mapping[str, str] | None = None) -> FetchedPage:
+        """``conditional`` validators go through to the fetcher (a re-fetch of a stored page)."""
         host = host_of(url)
         verdict = self.check_robots(url)
         if not verdict.allowed:
@@ -120,7 +122,7 @@ class PoliteFetcher:
             )
         self._pacer.wait_for_slot(host, crawl_delay=verdict.crawl_delay)
         try:
-            return self._fetcher.fetch(url)
+            return fetch_page(self._fetcher, url, dict(conditional or {}))
         except HostBusyError as error:
             raise self._pacer.backed_off(host, error) from error
 
