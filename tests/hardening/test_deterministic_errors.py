@@ -96,6 +96,14 @@ HOSTILE_STRUCTURE = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _not_about_politeness(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every case here is served by one loopback host: its request rate and robots.txt would
+    defer the batch-mates, which is not what these tests are about."""
+    monkeypatch.setenv("HOST_REQUESTS_PER_SECOND", "100")
+    monkeypatch.setenv("RESPECT_ROBOTS", "false")
+
+
 @pytest.fixture
 def site(page_server: Any, fake_dns: FakeDns) -> Site:
     return Site(server=page_server, dns=fake_dns)
