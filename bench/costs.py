@@ -302,3 +302,45 @@ def routed_usage(
             for item in fields(ArticleUsage)
         }
     )
+
+
+@dataclass(frozen=True)
+class PollUsage:
+    """What one poll of a source uses (``newsflow.sources``; PollFunction, BatchSize 1).
+
+    The schedule tick lists the sources (one Query of their partition, eventually consistent:
+    half a read unit per started 4 KB) and claims each due one (a conditional UpdateItem) and
+    queues it (SendMessageBatch, ten a request); the poll receives and deletes its message, reads
+    the source (GetItem), writes it back (PutItem) and, only when the document changed, reads the
+    seen items of its entries (BatchGetItem) and writes the new ones (BatchWriteItem) and sends
+    their ingest messages (SendMessageBatch). A ``304 Not Modified`` costs no entry read or write.
+    """
+
+    duration_ms: float
+    source_item_bytes: int
+    memory_mb: int = 512
+    entries_read: float = 0.0  # seen-item lookups per poll (0 when nothing changed)
+    entries_written: float = 0.0  # new seen items per poll
+    messages_pushed: float = 0.0  # ingest messages per poll
+    log_bytes: float = 400.0  # one log line per poll
+
+
+def poll_cost(polls: int, usage: PollUsage, prices: Prices) -> CostBreakdown:
+    """Cost of ``polls`` source polls (a million by default in the bench)."""
+    breakdown = CostBreakdown(articles=polls)
+    lines = breakdown.lines
+    gb_seconds = usage.memory_mb / 1024 * usage.duration_ms / 1000 * polls
+    lines["lambda_poll_compute"] = gb_seconds * prices.lambda_gb_second
+    lines["lambda_poll_requests"] = polls * prices.lambda_request
+    source_wru = write_units(usage.source_item_bytes)
+    source_rru = strong_read_units(usage.source_item_bytes)
+    query_rru = usage.source_item_bytes / 4096 / 2  # the tick's share of its listing Query
+    writes = 2 * source_wru + usage.entries_written  # claim + write-back + new seen items
+    reads = source_rru + query_rru + usage.entries_read
+    lines["dynamodb_writes"] = writes * polls * prices.dynamodb_wru
+    lines["dynamodb_reads"] = reads * polls * prices.dynamodb_rru
+    # tick's send (ten a request) + receive + delete, and the pushed entries' sends
+    sqs = 1 / 10 + 2 + math.ceil(usage.messages_pushed / 10)
+    lines["sqs_requests"] = sqs * polls * prices.sqs_request
+    lines["cloudwatch_logs"] = usage.log_bytes * polls / GB * prices.logs_gb_ingested
+    return breakdown

@@ -429,6 +429,49 @@ def duplicates(r: dict[str, Any]) -> str:
     return "\n\n".join([intro, thresholds, kinds])
 
 
+def sources(r: dict[str, Any]) -> str:
+    """One poll cycle of many loopback feeds (moto in-process), and the cost of a million polls."""
+    tick = r["tick"]
+    intro = (
+        f"{r['sources']} sources of {r['entries_per_source']} entries (first poll takes the "
+        f"newest {r['first_poll_max_entries']}); the schedule tick queued {tick['sources_queued']} "
+        f"in {tick['seconds']} s with {tick['table_writes']} table writes (one claim each)."
+    )
+    keys = ("cycle", "seconds", "ms_per_poll", "requests", "not_modified", "pushed",
+            "table_writes", "seen_item_writes", "source_item_writes")  # fmt: skip
+    cycles = _table(list(keys), [[c[key] for key in keys] for c in r["cycles"]])
+    costs = _table(
+        ["per 1M polls", "total", "lines"],
+        [
+            [name, _usd(c["total_usd"]), ", ".join(f"{k} {v}" for k, v in c["usd"].items())]
+            for name, c in r["cost_per_million_polls"].items()
+        ],
+    )
+    return "\n\n".join([intro, cycles, costs])
+
+
+def concurrency(r: dict[str, Any]) -> str:
+    """Sequential against concurrent records on slow loopback hosts (bench/concurrency.py)."""
+    rows = [
+        [
+            mode,
+            r[mode]["billed_ms_per_article"]["mean"],
+            r[mode]["cpu_ms_per_article"]["mean"],
+            r[mode]["batch_wall_ms"]["mean"],
+        ]
+        for mode in ("sequential", "concurrent")
+    ]
+    intro = (
+        f"A batch of {r['batch']} articles on {r['batch']} loopback hosts that each add "
+        f"{r['latency_ms']:.0f} ms per response, through FetchFunction's handler (robots.txt "
+        f"and the host gate on, AWS on moto's server in its own process), mean of "
+        f"{r['rounds']} warm batches: **{r['times_fewer_billed_ms']}x fewer billed ms per "
+        "article** concurrent than sequential."
+    )
+    header = ["records", "billed ms / article", "CPU ms / article", "batch wall ms"]
+    return "\n\n".join([intro, _table(header, rows)])
+
+
 SECTIONS = (
     ("extraction", "1. Extraction quality and speed", extraction),
     ("fetch_stage", "2. Fetch stage, per article", fetch_stage),
@@ -439,6 +482,8 @@ SECTIONS = (
     ("throughput", "7. Local stack throughput", throughput),
     ("stream_report", "8. `newsflow report` on a day of generated articles", stream_report),
     ("duplicates", "9. Near-duplicates: precision and recall", duplicates),
+    ("sources", "10. Sources: one poll cycle of many feeds", sources),
+    ("concurrency", "11. Records of a batch in parallel: billed ms per article", concurrency),
 )
 
 

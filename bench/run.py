@@ -3,10 +3,10 @@
     python -m bench.run [--corpus DIR] [--quick] [--only extraction,costs,...] [--docs FILE]
 
 Sections: extraction, fetch_stage, enrichment, cold_start, sizes, costs, throughput,
-stream_report (costs needs fetch_stage and enrichment). Results go to ``bench-results/``
-(``latest.json``, ``latest.md`` and a time-stamped JSON); ``--docs docs/BENCHMARKS.md`` also
-replaces the generated part of that file. Only loopback traffic: pages come from a local site,
-AWS is moto.
+stream_report, duplicates, sources (costs needs fetch_stage and enrichment). Results go to
+``bench-results/`` (``latest.json``, ``latest.md`` and a time-stamped JSON); ``--docs
+docs/BENCHMARKS.md`` also replaces the generated part of that file. Only loopback traffic:
+pages come from a local site, AWS is moto.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+SOURCE_ENTRIES = 50  # entries per feed in the sources section
 ALL_SECTIONS = (
     "extraction", "fetch_stage", "enrichment", "cold_start", "sizes", "costs", "throughput",
-    "stream_report", "duplicates",
+    "stream_report", "duplicates", "sources", "concurrency",
 )  # fmt: skip
 
 FULL = {
@@ -37,6 +38,7 @@ FULL = {
     "throughput_budget": 240.0,
     "report_articles": 100_000,
     "duplicate_articles": 300,
+    "poll_sources": 1000,
 }
 QUICK = {
     "extraction_pages": 150,
@@ -47,6 +49,7 @@ QUICK = {
     "throughput_budget": 120.0,
     "report_articles": 20_000,
     "duplicate_articles": 60,
+    "poll_sources": 200,
 }
 
 
@@ -81,6 +84,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--duplicate-articles", type=int, help="originals of the near-duplicate labelled set"
     )
+    parser.add_argument("--poll-sources", type=int, help="feeds of 50 entries polled per cycle")
     args = parser.parse_args(argv)
     defaults = QUICK if args.quick else FULL
     for key, value in defaults.items():
@@ -125,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.ERROR)
     from bench import (
         coldstart,
+        concurrency,
         cost_report,
         duplicates,
         enrichment,
@@ -136,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         stream_report,
         throughput,
     )
+    from bench import sources as source_polls
     from bench.corpus import Corpus, builtin_corpus, load_corpus, spread
     from bench.samples import article_text
     from newsflow.settings import EnrichSettings
@@ -220,6 +226,11 @@ def main(argv: list[str] | None = None) -> int:
         "duplicates",
         lambda: duplicates.run(corpus.pages, args.duplicate_articles, progress=progress),
     )
+    section(
+        "sources",
+        lambda: source_polls.run(args.poll_sources, SOURCE_ENTRIES, progress=progress),
+    )
+    section("concurrency", lambda: concurrency.run(ROOT, progress=progress))
     if "fetch_stage" in result and "enrichment" in result:
         section("costs", lambda: cost_report.build(result, template))
 
