@@ -26,6 +26,7 @@ from bench.costs import (
     FunctionLoad,
     Latencies,
     Prices,
+    concurrent_duration_ms,
     lambda_duration_ms,
     pipeline_cost,
     routed,
@@ -41,6 +42,7 @@ DYNAMODB_ITEM_OVERHEAD_BYTES = 100  # per item, and per item copy in an index
 GSI_PROJECTION_BYTES = 300  # the DomainDateIndex copy: keys + url, status, title, date, language
 DEFAULT_LOG_BYTES = 1100  # per article, both functions, when no local stack run measured it
 AUTO_COMPREHEND_SHARE = 0.30
+HOST_GATE_CALLS = 2  # per article: GetItem of the host's slot, conditional UpdateItem to take it
 """Stated mix for EnrichBackend=auto: 70 % English (local model), 30 % other languages that
 Comprehend analyses (an upper bound: a language neither backend has costs no Comprehend units)."""
 
@@ -51,7 +53,12 @@ def template_settings(template_path: Path) -> dict[str, dict[str, int]]:
     for name in ("FetchFunction", "EnrichFunction"):
         props = resources[name]["Properties"]
         batch = next(iter(props["Events"].values()))["Properties"].get("BatchSize", 10)
-        settings[name] = {"memory_mb": int(props["MemorySize"]), "batch_size": int(batch)}
+        variables = (props.get("Environment") or {}).get("Variables") or {}
+        settings[name] = {
+            "memory_mb": int(props["MemorySize"]),
+            "batch_size": int(batch),
+            "concurrency": int(variables.get("FETCH_CONCURRENCY", 1)),
+        }
     return settings
 
 
@@ -88,9 +95,10 @@ def build(
     fetch_io = (
         latencies.web_fetch_ms
         + calls["s3"] * latencies.s3_put_ms
-        + calls["dynamodb"] * latencies.dynamodb_ms
+        + (calls["dynamodb"] + HOST_GATE_CALLS) * latencies.dynamodb_ms
         + calls["sqs"] * latencies.sqs_send_ms
     )
+    concurrency = settings["FetchFunction"]["concurrency"]
     local_cpu = _mean(enrich, "variants", "newsflow", "ms_per_doc", "cpu")
     comprehend = enrich["comprehend_offline"]
     comprehend_cpu = _mean(comprehend, "ms_per_doc_cpu_without_network")
@@ -105,7 +113,10 @@ def build(
             "enrich_comprehend": lambda_duration_ms(comprehend_cpu, enrich_memory),
         },
         "with_io": {
-            "fetch": lambda_duration_ms(fetch_cpu, fetch_memory, fetch_io),
+            "fetch": concurrent_duration_ms(
+                fetch_cpu, fetch_memory, fetch_io, concurrency=concurrency, batch_size=batch
+            ),
+            "fetch_one_at_a_time": lambda_duration_ms(fetch_cpu, fetch_memory, fetch_io),
             "enrich_local": lambda_duration_ms(local_cpu, enrich_memory, enrich_io),
             "enrich_comprehend": lambda_duration_ms(comprehend_cpu, enrich_memory, comprehend_io),
         },
@@ -126,9 +137,11 @@ def build(
         + write_units(enriched_item)  # save_enriched
         + 1  # DomainDateIndex: status is projected, so the index item changes
         + duplicates.write_units  # content + band keys claimed, cluster member item
+        + 1  # the host gate: the slot reserved (UpdateItem of a small item)
     )
     # fetch: get article (consistent); enrich: entity keys of the article; + duplicate lookups
-    rru = 2.0 + duplicates.read_units
+    # + the host gate's consistent read of its slot
+    rru = 2.0 + duplicates.read_units + 1
     dynamodb_bytes = (
         enriched_item
         + GSI_PROJECTION_BYTES

@@ -6,10 +6,12 @@ measures the inputs (durations, calls, bytes, Comprehend units) and this module 
 Assumptions, stated where they are used:
 
 * Lambda bills GB-seconds (memory x duration) plus requests; one invocation handles one SQS
-  batch (``BatchSize`` records, processed one after another, so batch duration is the sum of
-  record durations). Lambda gives a function CPU in proportion to its memory, one full vCPU at
-  1,769 MB; the pipeline is single-threaded, so CPU-bound time measured on one full core is
-  stretched by ``1769 / memory`` below that size and not shortened above it.
+  batch (``BatchSize`` records). The fetch function runs ``FETCH_CONCURRENCY`` records at once:
+  their network waits overlap and their CPU work still adds up (``concurrent_duration_ms``);
+  the enrich function runs its records one after another (batch duration = the sum). Lambda
+  gives a function CPU in proportion to its memory, one full vCPU at 1,769 MB; the CPU work is
+  single-threaded (the GIL), so CPU-bound time measured on one full core is stretched by
+  ``1769 / memory`` below that size and not shortened above it.
 * SQS bills every API action (a batch of up to ten is one request). DynamoDB on-demand bills a
   write request unit per started KB of the item written (the larger of old and new image for an
   update) plus one more write per global secondary index whose keys or projected attributes
@@ -92,6 +94,15 @@ def cpu_scale(memory_mb: int) -> float:
 def lambda_duration_ms(cpu_ms: float, memory_mb: int, waits_ms: float = 0.0) -> float:
     """Billed duration of one record: CPU-bound time stretched by memory, plus I/O waits."""
     return cpu_ms * cpu_scale(memory_mb) + waits_ms
+
+
+def concurrent_duration_ms(
+    cpu_ms: float, memory_mb: int, waits_ms: float, *, concurrency: int, batch_size: int
+) -> float:
+    """Billed duration per record when a batch runs ``concurrency`` records at a time: the CPU
+    work of the records still adds up (the GIL, one core), their waits overlap."""
+    overlap = max(1, min(concurrency, batch_size))
+    return cpu_ms * cpu_scale(memory_mb) + waits_ms / overlap
 
 
 def comprehend_units(chunk_chars: Iterable[int]) -> int:

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE_ENTRIES = 50  # entries per feed in the sources section
 ALL_SECTIONS = (
     "extraction", "fetch_stage", "enrichment", "cold_start", "sizes", "costs", "throughput",
-    "stream_report", "duplicates", "sources",
+    "stream_report", "duplicates", "sources", "concurrency",
 )  # fmt: skip
 
 FULL = {
@@ -129,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.ERROR)
     from bench import (
         coldstart,
+        concurrency,
         cost_report,
         duplicates,
         enrichment,
@@ -229,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         "sources",
         lambda: source_polls.run(args.poll_sources, SOURCE_ENTRIES, progress=progress),
     )
+    section("concurrency", lambda: concurrency.run(ROOT, progress=progress))
     if "fetch_stage" in result and "enrichment" in result:
         section("costs", lambda: cost_report.build(result, template))
 

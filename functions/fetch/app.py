@@ -112,7 +112,8 @@ def _stage() -> FetchStage:
         pacer=pacer,
         robots=robots if polite.RESPECT_ROBOTS else None,
     )
-    parse_and_store = PARSE_BUDGET_SECONDS + polite.STORE_MARGIN_SECONDS
+    # The parse budget is CPU seconds; with less than a full vCPU they take longer on the clock.
+    parse_and_store = PARSE_BUDGET_SECONDS / polite.cpu_share + polite.STORE_MARGIN_SECONDS
     robots_seconds = robots_policy.timeout_seconds if polite.RESPECT_ROBOTS else 0.0
     documents = DocumentStore(settings.ARTICLES_BUCKET, boto3.client("s3"))
     return FetchStage(

@@ -81,6 +81,9 @@ def get_enrich_settings() -> EnrichSettings:
     return EnrichSettings.model_validate(os.environ)
 
 
+FULL_VCPU_MEMORY_MB = 1769  # Lambda gives one full vCPU at this memory size
+
+
 class PolitenessSettings(BaseModel):
     """How the fetch function treats the hosts it fetches from, and how it spends its time
     (docs/HARDENING.md, "A batch never outlives its function")."""
@@ -107,6 +110,14 @@ class PolitenessSettings(BaseModel):
         float, Field(ge=0, le=60, description="Time kept for the writes after parsing.")
     ] = 5.0
     INGEST_QUEUE_URL: str | None = None  # where deferred records are re-sent
+    # Set by Lambda: CPU comes in proportion to memory (a full vCPU at 1,769 MB), so a parse
+    # budget in CPU seconds takes longer in wall-clock time below that size.
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: Annotated[int, Field(ge=128)] = 1769
+
+    @property
+    def cpu_share(self) -> float:
+        """The share of one vCPU the function has (at most 1: the work is single-threaded)."""
+        return min(1.0, self.AWS_LAMBDA_FUNCTION_MEMORY_SIZE / FULL_VCPU_MEMORY_MB)
 
 
 @lru_cache(maxsize=1)

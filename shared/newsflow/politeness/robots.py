@@ -17,7 +17,7 @@ import gzip
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
@@ -58,9 +58,13 @@ class RobotsRules:
     origin: str
     text: str
     fetched_at: float
+    _parsed: list[Protego] = field(default_factory=list, repr=False, compare=False)
 
     def parsed(self) -> Protego:
-        return Protego.parse(self.text)
+        """The rules, parsed once per container (a check is a lookup, not a parse)."""
+        if not self._parsed:
+            self._parsed.append(Protego.parse(self.text))
+        return self._parsed[0]
 
 
 @dataclass(frozen=True)
@@ -186,8 +190,16 @@ class RobotsPolicy:
                 raise  # the page itself would be refused the same way
             # 4xx, not text, too large, too many redirects: "no usable robots.txt" = allowed.
             return RobotsRules(origin=origin, text="", fetched_at=now)
-        text = page.body[:MAX_ROBOTS_BYTES].decode(page.charset or "utf-8", "replace")
-        return RobotsRules(origin=origin, text=text, fetched_at=now)
+        return RobotsRules(origin=origin, text=_text(page), fetched_at=now)
+
+
+def _text(page: FetchedPage) -> str:
+    """The first 500 KiB as text (an unknown charset label reads as UTF-8)."""
+    body = page.body[:MAX_ROBOTS_BYTES]
+    try:
+        return body.decode(page.charset or "utf-8", "replace")
+    except LookupError:
+        return body.decode("utf-8", "replace")
 
 
 def user_agent_token(user_agent: str) -> str:

@@ -1,0 +1,241 @@
+"""10. Records of a batch in parallel: billed milliseconds per article, sequential vs concurrent.
+
+Ten loopback hosts (127.0.0.1 to 127.0.0.10, each its own server) add a fixed latency to every
+response, standing in for remote sites. A batch of ten articles, one per host, goes through
+FetchFunction's real handler (loaded from its file as Lambda loads it, robots.txt and the host
+gate on, AWS on moto in-process) once with ``FETCH_CONCURRENCY=1`` (one record after another,
+as before) and once with ``FETCH_CONCURRENCY=10``. Lambda bills the invocation's wall-clock
+duration, so the billed milliseconds per article are the handler's wall time divided by the
+batch size. Each mode first runs one untimed batch so that robots.txt is cached, as in a warm
+container, then ``rounds`` timed batches of fresh URLs.
+
+AWS is moto's server in a process of its own on 127.0.0.1, so that S3, DynamoDB and SQS calls
+are network waits for the handler, as they are on Lambda, and moto's own CPU work is not billed
+to the function (in-process moto would add tens of ms of CPU per article that AWS does not).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+
+from bench.samples import make_page
+from bench.stats import summary
+from newsflow import settings as newsflow_settings
+from newsflow_cli.sam_template import load_template
+
+HOSTS = tuple(f"127.0.0.{i}" for i in range(1, 11))
+BUCKET = TABLE = "bench-concurrency"
+
+
+class SlowHost:
+    """One loopback host that answers every request after ``latency_s``."""
+
+    def __init__(self, address: str, latency_s: float, page: bytes) -> None:
+        host = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                time.sleep(host.latency_s)
+                robots = self.path == "/robots.txt"
+                body = b"User-agent: *\nAllow: /\n" if robots else host.page
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain" if robots else "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+        self.latency_s = latency_s
+        self.page = page
+        self._server = ThreadingHTTPServer((address, 0), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self.address = address
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://{self.address}:{self.port}{path}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class _Context:
+    function_name = "bench-fetch"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench-fetch"
+    aws_request_id = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+@contextmanager
+def _moto_server() -> Iterator[str]:
+    """moto's server in its own process on a free loopback port; yields its URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = Path(sys.executable).with_name("moto_server")
+    process = subprocess.Popen(  # noqa: S603 - our own venv's moto, loopback only
+        [str(server), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _load_handler(root: Path, name: str) -> ModuleType:
+    for cached in (
+        newsflow_settings.get_fetch_settings,
+        newsflow_settings.get_fetch_policy,
+        newsflow_settings.get_politeness_settings,
+    ):
+        cached.cache_clear()
+    spec = importlib.util.spec_from_file_location(name, root / "functions/fetch/app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _event(sqs: Any, queue_url: str, urls: list[str]) -> dict[str, Any]:
+    for url in urls:
+        sqs.send_message(QueueUrl=queue_url, MessageBody=url)
+    records = []
+    while len(records) < len(urls):
+        for message in sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
+        ).get("Messages", []):
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            records.append(
+                {
+                    "messageId": message["MessageId"],
+                    "receiptHandle": message["ReceiptHandle"],
+                    "body": message["Body"],
+                    "attributes": message["Attributes"],
+                    "messageAttributes": {},
+                    "md5OfBody": message["MD5OfBody"],
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:bench-ingest",
+                    "awsRegion": "us-east-1",
+                }
+            )
+    return {"Records": records}
+
+
+def run(
+    root: Path,
+    *,
+    latency_ms: float = 300.0,
+    rounds: int = 3,
+    progress: Callable[[str], None] = lambda message: None,
+) -> dict[str, Any]:
+    template = load_template(root / "template.yaml")
+    table_props = template["Resources"]["ArticlesTable"]["Properties"]
+    results: dict[str, Any] = {"latency_ms": latency_ms, "batch": len(HOSTS), "rounds": rounds}
+    with ExitStack() as stack:
+        hosts = [
+            SlowHost(address, latency_ms / 1000, make_page(i).html)
+            for i, address in enumerate(HOSTS)
+        ]
+        for host in hosts:
+            stack.callback(host.close)
+        for mode, concurrency in (("sequential", 1), ("concurrent", len(HOSTS))):
+            with _moto_server() as endpoint, _environment({"AWS_ENDPOINT_URL": endpoint}):
+                s3 = boto3.client("s3", region_name="us-east-1")
+                dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+                sqs = boto3.client("sqs", region_name="us-east-1")
+                s3.create_bucket(Bucket=BUCKET)
+                dynamodb.create_table(
+                    TableName=TABLE,
+                    KeySchema=table_props["KeySchema"],
+                    AttributeDefinitions=table_props["AttributeDefinitions"],
+                    GlobalSecondaryIndexes=table_props["GlobalSecondaryIndexes"],
+                    BillingMode="PAY_PER_REQUEST",
+                )
+                ingest = sqs.create_queue(QueueName="bench-ingest")["QueueUrl"]
+                enrich = sqs.create_queue(QueueName="bench-enrich")["QueueUrl"]
+                env = {
+                    "ARTICLES_BUCKET": BUCKET,
+                    "ARTICLES_TABLE": TABLE,
+                    "ENRICH_QUEUE_URL": enrich,
+                    "INGEST_QUEUE_URL": ingest,
+                    "NEWSFLOW_ALLOW_LOOPBACK": "true",
+                    "HOST_REQUESTS_PER_SECOND": "1",
+                    "FETCH_CONCURRENCY": str(concurrency),
+                    "POWERTOOLS_TRACE_DISABLED": "true",
+                    "POWERTOOLS_LOG_LEVEL": "ERROR",
+                    "POWERTOOLS_METRICS_NAMESPACE": "newsflow",
+                    "AWS_DEFAULT_REGION": "us-east-1",
+                }
+                with _environment(env):
+                    handler = _load_handler(root, f"bench_fetch_{mode}")
+                    # untimed: robots.txt of every host cached, clients and parser warmed up
+                    warm = [host.url("/warm") for host in hosts]
+                    handler.lambda_handler(_event(sqs, ingest, warm), _Context())
+                    wall: list[float] = []
+                    cpu: list[float] = []
+                    for round_ in range(rounds):
+                        time.sleep(1.1)  # each host's next slot (HostRequestsPerSecond=1) is free
+                        urls = [host.url(f"/story-{round_}") for host in hosts]
+                        event = _event(sqs, ingest, urls)
+                        started, started_cpu = time.perf_counter(), time.process_time()
+                        response = handler.lambda_handler(event, _Context())
+                        wall.append((time.perf_counter() - started) * 1000)
+                        cpu.append((time.process_time() - started_cpu) * 1000)
+                        assert response == {"batchItemFailures": []}, response
+                results[mode] = {
+                    "billed_ms_per_article": summary([w / len(hosts) for w in wall]),
+                    "cpu_ms_per_article": summary([c / len(hosts) for c in cpu]),
+                    "batch_wall_ms": summary(wall),
+                }
+                progress(f"concurrency: {mode} done")
+    sequential = results["sequential"]["billed_ms_per_article"]["mean"]
+    concurrent = results["concurrent"]["billed_ms_per_article"]["mean"]
+    results["times_fewer_billed_ms"] = round(sequential / concurrent, 2)
+    return results
