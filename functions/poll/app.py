@@ -6,11 +6,11 @@ Two events, one function (one package, one role):
   next poll moved ``POLL_LEASE_SECONDS`` ahead, conditionally, so a slow poll is not queued
   twice) and queued on SourcePollQueue, so a thousand sources poll in parallel;
 * a SourcePollQueue batch: each record names a source; ``SourcePoller`` fetches it (a
-  conditional GET through the safe fetcher), pushes its new entries to IngestQueue and writes
-  the source back. A source's own failures (unreachable, not a feed, too large...) are recorded
-  on the source, which backs off, and the record is consumed; only table or queue failures
-  raise, so SQS retries the poll (and dead-letters it to SourcePollDLQ after MaxReceiveCount
-  deliveries).
+  conditional GET through the polite fetcher: robots.txt, the host's pace, the safe fetch),
+  pushes its new entries to IngestQueue and writes the source back. A source's own failures
+  (unreachable, not a feed, too large...) are recorded on the source, which backs off, and the
+  record is consumed; only table or queue failures raise, so SQS retries the poll (and
+  dead-letters it to SourcePollDLQ after MaxReceiveCount deliveries).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from newsflow.fetching import SafeFetcher
-from newsflow.settings import get_fetch_policy
+from newsflow.politeness import polite_fetcher
+from newsflow.settings import get_fetch_policy, get_politeness_settings
 from newsflow.sources import (
     BatchQueue,
     PollMessage,
@@ -60,9 +60,12 @@ processor = BatchProcessor(
 def _poller() -> SourcePoller:
     """Built on the first record, once per container."""
     settings = get_poll_settings()
+    dynamodb = boto3.client("dynamodb")
     return SourcePoller(
-        fetcher=SafeFetcher(get_fetch_policy()),
-        table=SourceTable(settings.ARTICLES_TABLE, boto3.client("dynamodb")),
+        fetcher=polite_fetcher(
+            settings.ARTICLES_TABLE, dynamodb, get_fetch_policy(), get_politeness_settings()
+        ),
+        table=SourceTable(settings.ARTICLES_TABLE, dynamodb),
         ingest=BatchQueue(settings.INGEST_QUEUE_URL, boto3.client("sqs")),
         limits=settings.limits(),
     )

@@ -19,7 +19,13 @@ from newsflow.politeness.deferral import (
     Deferrer,
 )
 from newsflow.politeness.gate import MAX_CRAWL_DELAY_SECONDS, GateDecision, HostGate, host_pk
-from newsflow.politeness.polite import HostNotReadyError, HostPacer, PoliteFetcher, host_of
+from newsflow.politeness.polite import (
+    HostNotReadyError,
+    HostPacer,
+    PoliteFetcher,
+    host_of,
+    polite_fetcher,
+)
 from newsflow.politeness.robots import (
     ROBOTS_TXT,
     RobotsCache,
@@ -47,5 +53,6 @@ __all__ = [
     "host_of",
     "host_pk",
     "origin_of",
+    "polite_fetcher",
     "user_agent_token",
 ]

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from newsflow.errors import HostBusyError, PermanentError, Reason, Stage, TransientError
+from newsflow.fetching.client import SafeFetcher
+from newsflow.fetching.modes import HTML, ContentMode
 from newsflow.politeness.deferral import DeferralError
 from newsflow.politeness.gate import SEND_JITTER_GUARD_SECONDS, HostGate
-from newsflow.politeness.robots import RobotsPolicy, RobotsVerdict
+from newsflow.politeness.robots import RobotsCache, RobotsPolicy, RobotsVerdict
+from newsflow.settings import FetchPolicy, PolitenessSettings
 from newsflow.versions import fetch_page
 
 if TYPE_CHECKING:
@@ -110,8 +113,15 @@ class PoliteFetcher:
         self._pacer = pacer
         self._robots = robots
 
-    def fetch(self, url: str, *, conditional: Mapping[str, str] | None = None) -> FetchedPage:
-        """``conditional`` validators go through to the fetcher (a re-fetch of a stored page)."""
+    def fetch(
+        self,
+        url: str,
+        *,
+        conditional: Mapping[str, str] | None = None,
+        mode: ContentMode = HTML,
+    ) -> FetchedPage:
+        """``conditional`` validators go through to the fetcher (a re-fetch of a stored page);
+        so does ``mode`` (a source poll asks for feeds and sitemaps, not HTML)."""
         host = host_of(url)
         verdict = self.check_robots(url)
         if not verdict.allowed:
@@ -122,6 +132,12 @@ class PoliteFetcher:
             )
         self._pacer.wait_for_slot(host, crawl_delay=verdict.crawl_delay)
         try:
+            if mode is not HTML:  # only the safe fetcher itself knows other content modes
+                fetcher: Any = self._fetcher
+                page: FetchedPage = fetcher.fetch(
+                    url, mode=mode, conditional=dict(conditional or {})
+                )
+                return page
             return fetch_page(self._fetcher, url, dict(conditional or {}))
         except HostBusyError as error:
             raise self._pacer.backed_off(host, error) from error
@@ -140,3 +156,24 @@ class PoliteFetcher:
             raise HostNotReadyError(
                 host, DEFAULT_BACKOFF_SECONDS, error.detail, kind=ROBOTS_UNAVAILABLE
             ) from error
+
+
+def polite_fetcher(
+    table_name: str, dynamodb: Any, policy: FetchPolicy, polite: PolitenessSettings
+) -> PoliteFetcher:
+    """Robots.txt, the host's pace across containers, then the safe fetch: what every function
+    that downloads from a publisher goes through (the source poller too)."""
+    gate = HostGate(table_name, dynamodb, requests_per_second=polite.HOST_REQUESTS_PER_SECOND)
+    pacer = HostPacer(gate, max_wait_seconds=polite.HOST_MAX_WAIT_SECONDS)
+    robots_policy = policy.model_copy(
+        update={"timeout_seconds": min(polite.ROBOTS_TIMEOUT_SECONDS, policy.timeout_seconds)}
+    )
+    robots = RobotsPolicy(
+        fetcher=SafeFetcher(robots_policy),
+        cache=RobotsCache(table_name, dynamodb),
+        user_agent=policy.user_agent,
+        before_fetch=pacer.wait_for_url,  # robots.txt takes a slot of its host like any request
+    )
+    return PoliteFetcher(
+        fetcher=SafeFetcher(policy), pacer=pacer, robots=robots if polite.RESPECT_ROBOTS else None
+    )

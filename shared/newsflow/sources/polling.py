@@ -15,8 +15,10 @@ A source's own failures (fetch refused, not a feed, too large, timeouts...) neve
 are recorded on the source, which backs off (interval doubled per consecutive failure). Only
 failures of the table or the queue raise, so SQS retries the poll.
 
-The fetcher is a seam (:class:`SourceFetcher`): a politeness layer (per-host rate limit,
-robots.txt) wraps the safe fetcher with the same signature.
+The fetcher is a seam (:class:`SourceFetcher`): PollFunction passes the polite fetcher
+(robots.txt, the host's pace across containers, then the safe fetch), as the fetch stage does; a
+host that asks to wait (:class:`~newsflow.politeness.deferral.DeferralError`) moves the source's
+next poll, without counting as a failure.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from newsflow.errors import PermanentError, PipelineError, Reason, Stage
 from newsflow.fetching.client import FetchedPage
 from newsflow.fetching.modes import FEED, ContentMode, conditional_headers
 from newsflow.models import IngestMessage
+from newsflow.politeness.deferral import DeferralError
 from newsflow.sources.models import Entry, PollMessage, Source, SourceError, SourceKind
 from newsflow.sources.parsing import ParsedSource, parse_source
 from newsflow.urls import article_id_for, canonicalize_url
@@ -85,7 +88,7 @@ class PollLimits:
 @dataclass
 class PollResult:
     source: Source
-    outcome: str  # "new" | "not_modified" | "unchanged" | "failed"
+    outcome: str  # "new" | "not_modified" | "unchanged" | "deferred" | "failed"
     entries: list[Entry] = field(default_factory=list)  # as read (empty when not parsed)
     pushed: list[Entry] = field(default_factory=list)
     requests: int = 0
@@ -123,6 +126,14 @@ class SourcePoller:
         result = PollResult(source, "failed")
         try:
             outcome = self._read(source, result)
+        except DeferralError as wait:
+            # The host asked to wait (its pace, Retry-After, robots.txt unavailable): no failure.
+            result.outcome = "deferred"
+            result.source = source.model_copy(
+                update={"next_poll_at": now + timedelta(seconds=max(wait.delay_seconds, 1.0))}
+            )
+            self._table.save(result.source)
+            return result
         except PipelineError as error:
             if error.retryable and error.stage is Stage.STORE:
                 raise

@@ -11,6 +11,7 @@ import pytest
 
 from newsflow.fetching import SafeFetcher
 from newsflow.models import parse_ingest_body
+from newsflow.settings import FetchPolicy
 from newsflow.sources.models import Source, SourceKind, source_id_for
 from newsflow.sources.polling import PollLimits, SourcePoller, queue_due_sources
 from newsflow.urls import article_id_for, canonicalize_url
@@ -294,3 +295,59 @@ def test_the_schedule_queues_each_due_source_once(table, queue) -> None:
     # a second tick while the poll is in flight does not queue it again
     assert queue_due_sources(table, queue, now=NOW + timedelta(minutes=1), lease=lease) == []
     assert [json.loads(b) for b in queue.bodies] == [{"source_id": due.source_id}]
+
+
+class _BusyHost:
+    """A fetcher whose host asks to wait (as the polite fetcher raises it)."""
+
+    def fetch(self, url: str, **_: object):
+        from newsflow.politeness import HostNotReadyError
+
+        raise HostNotReadyError("news.example", 42.0, "Retry-After 42", kind="host_backoff")
+
+
+def test_a_host_that_asks_to_wait_moves_the_poll_without_a_failure(table, queue, clock) -> None:
+    poller = SourcePoller(fetcher=_BusyHost(), table=table, ingest=queue, clock=clock)
+    result = poller.poll(_source("https://news.example/feed.xml", table))
+    assert result.outcome == "deferred" and not result.failed
+    assert result.source.consecutive_failures == 0 and result.source.last_error is None
+    assert result.source.next_poll_at == NOW + timedelta(seconds=42)
+    assert table.sources[result.source.source_id] == result.source
+
+
+def test_polls_go_through_the_polite_fetcher_robots_txt_included(
+    feed_server: FeedServer, table, queue, clock
+) -> None:
+    from newsflow.politeness import PoliteFetcher, RobotsPolicy
+
+    class _Gate:
+        def wait_for_slot(self, host: str, crawl_delay: float | None = None) -> None:
+            return None
+
+        def wait_for_url(self, url: str) -> None:
+            return None
+
+    class _NoCache:
+        def get(self, origin: str, now: float):
+            return None
+
+        def put(self, rules) -> None:
+            return None
+
+    policy = FetchPolicy.model_validate({"allow_loopback": True, "timeout_seconds": 3.0})
+    feed_server.serve(
+        "/robots.txt", b"User-agent: *\nDisallow: /private/\n", content_type="text/plain"
+    )
+    polite = PoliteFetcher(
+        fetcher=SafeFetcher(policy),
+        pacer=_Gate(),
+        robots=RobotsPolicy(fetcher=SafeFetcher(policy), cache=_NoCache(), user_agent="newsflow"),
+    )
+    poller = SourcePoller(fetcher=polite, table=table, ingest=queue, clock=clock)
+    ok = poller.poll(_source(feed_server.serve("/feed.xml", rss(links("p", 2))), table))
+    refused = poller.poll(
+        _source(feed_server.serve("/private/feed.xml", rss(links("q", 2))), table)
+    )
+    assert not ok.failed and len(ok.pushed) == 2
+    assert refused.failed and refused.source.last_error.reason == "robots_disallowed"
+    assert feed_server.hits("/private/feed.xml") == 0
