@@ -229,7 +229,8 @@ def _target(stack: str | None, template: Path | None = None) -> Target:
     )
 
 
-sources.register(sources_app, errors=one_line_errors, target_of=_target)
+# A lambda, so the target is looked up when a command runs (the tests replace _target).
+sources.register(sources_app, errors=one_line_errors, target_of=lambda stack: _target(stack))
 
 
 # --------------------------------------------------------------------------- demo
