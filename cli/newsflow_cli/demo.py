@@ -12,9 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from newsflow.errors import Stage
-from newsflow.models import ArticleRecord, ArticleStatus
+from newsflow.errors import PermanentError, Stage
+from newsflow.models import ArticleRecord, ArticleStatus, parse_ingest_body
 from newsflow.storage import ArticleQueries
+from newsflow.urls import article_id_for, canonicalize_url
 from newsflow_cli import dead_letters, intake
 from newsflow_cli.poller import BatchOutcome, DrainReport, Poller
 from newsflow_cli.targets import Target
@@ -148,7 +149,12 @@ def account(
         dead_id = line.message_id if line.message_id in dlq_messages else None
         if dead_id is None and (article is None or article.status == ArticleStatus.FETCHED):
             dead_id = next(
-                (mid for mid, (body, _) in dlq_messages.items() if line.article_id in body), None
+                (
+                    mid
+                    for mid, (body, _) in dlq_messages.items()
+                    if _is_about(body, line.article_id)
+                ),
+                None,
             )
         if dead_id is not None:
             note = table.retry_note(line.article_id)
@@ -172,6 +178,17 @@ def account(
                 )
             )
     return records, dlq_counts
+
+
+def _is_about(body: str, article_id: str) -> bool:
+    """Whether a dead letter concerns this article: an enrich message names it; an ingest
+    message re-sent by the fetch stage (a deferral) carries its URL instead."""
+    if article_id in body:
+        return True
+    try:
+        return article_id_for(canonicalize_url(parse_ingest_body(body).url)) == article_id
+    except PermanentError:
+        return False
 
 
 def _dead(

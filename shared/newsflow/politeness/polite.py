@@ -41,7 +41,9 @@ class HostNotReadyError(DeferralError):
     """The host cannot take a request now; try the record again in ``delay_seconds``."""
 
     def __init__(self, host: str, delay_seconds: float, why: str, *, kind: str) -> None:
-        super().__init__(delay_seconds, f"{host}: {why}", kind=kind)
+        # Waiting for the host's pace is not the host's failure: it does not use up the
+        # record's deferral bound (a burst of one site's URLs is paced, never failed).
+        super().__init__(delay_seconds, f"{host}: {why}", kind=kind, counted=kind != RATE_LIMITED)
         self.host = host
 
 

@@ -87,11 +87,11 @@ def test_a_record_whose_host_is_not_ready_is_re_sent_with_a_delay_and_consumed()
     # WHEN the stage runs it
     result = stage.run(message)
 
-    # THEN it is deferred (the record is consumed), re-sent due in 43 s with a defer count of 1
+    # THEN it is deferred (the record is consumed), re-sent due in 43 s (pacing is not counted)
     assert result.outcome is Outcome.DEFERRED and result.deferred == RATE_LIMITED
     [(body, delay)] = ingest.sent
     assert delay == 43
-    assert body["defer_count"] == 1
+    assert body["defer_count"] == 0
     assert (body["url"], body["source"], body["metadata"]) == (URL, "feed", {"k": "v"})
     # AND nothing is recorded for the article yet
     assert article_id() not in articles.records
@@ -123,6 +123,18 @@ def test_after_the_bound_the_record_ends_failed_host_unavailable() -> None:
     assert "deferred 3 times" in result.failure.detail and "429" in result.failure.detail
     assert articles.records[article_id()].status is ArticleStatus.FAILED
     assert ingest.sent == []
+
+
+def test_waiting_for_the_host_pace_never_uses_up_the_bound() -> None:
+    # GIVEN a record at its deferral bound whose host is only busy with its pace
+    ingest = DelayedQueue()
+    paced = HostNotReadyError("news.example.com", 3, "rate used up", kind=RATE_LIMITED)
+    stage, _ = make_stage(ScriptedFetcher(paced), ingest, max_deferrals=3)
+    # WHEN it is not ready again
+    result = stage.run(IngestMessage(url=URL, defer_count=3))
+    # THEN it is deferred once more, its count unchanged
+    assert result.outcome is Outcome.DEFERRED
+    assert ingest.sent[0][0]["defer_count"] == 3
 
 
 def test_without_a_deferral_queue_a_host_that_is_not_ready_is_transient() -> None:
@@ -190,6 +202,6 @@ def test_an_ingest_message_with_a_defer_count_round_trips_and_rejects_nonsense()
 
 def test_the_deferrer_refuses_past_the_bound_even_for_a_zero_delay() -> None:
     deferrer = Deferrer(DelayedQueue(), max_deferrals=0)
-    request = HostNotReadyError("h", 0, "busy", kind=RATE_LIMITED)
+    request = HostNotReadyError("h", 0, "busy", kind=HOST_BACKOFF)
     with pytest.raises(PermanentError):
         deferrer.defer(IngestMessage(url=URL), request)
