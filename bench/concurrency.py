@@ -30,15 +30,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import boto3
-
+from bench.fetch_stage import BUCKET, TABLE
+from bench.fetch_stage import _create_resources as create_resources
 from bench.samples import make_page
 from bench.stats import summary
 from newsflow import settings as newsflow_settings
-from newsflow_cli.sam_template import load_template
 
 HOSTS = tuple(f"127.0.0.{i}" for i in range(1, 11))
-BUCKET = TABLE = "bench-concurrency"
 
 
 class SlowHost:
@@ -175,8 +173,6 @@ def run(
     rounds: int = 3,
     progress: Callable[[str], None] = lambda message: None,
 ) -> dict[str, Any]:
-    template = load_template(root / "template.yaml")
-    table_props = template["Resources"]["ArticlesTable"]["Properties"]
     results: dict[str, Any] = {"latency_ms": latency_ms, "batch": len(HOSTS), "rounds": rounds}
     with ExitStack() as stack:
         hosts = [
@@ -187,19 +183,9 @@ def run(
             stack.callback(host.close)
         for mode, concurrency in (("sequential", 1), ("concurrent", len(HOSTS))):
             with _moto_server() as endpoint, _environment({"AWS_ENDPOINT_URL": endpoint}):
-                s3 = boto3.client("s3", region_name="us-east-1")
-                dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-                sqs = boto3.client("sqs", region_name="us-east-1")
-                s3.create_bucket(Bucket=BUCKET)
-                dynamodb.create_table(
-                    TableName=TABLE,
-                    KeySchema=table_props["KeySchema"],
-                    AttributeDefinitions=table_props["AttributeDefinitions"],
-                    GlobalSecondaryIndexes=table_props["GlobalSecondaryIndexes"],
-                    BillingMode="PAY_PER_REQUEST",
-                )
+                # the fetch_stage section's bucket, table (from the template) and enrich queue
+                _, _, sqs, enrich = create_resources(root / "template.yaml")
                 ingest = sqs.create_queue(QueueName="bench-ingest")["QueueUrl"]
-                enrich = sqs.create_queue(QueueName="bench-enrich")["QueueUrl"]
                 env = {
                     "ARTICLES_BUCKET": BUCKET,
                     "ARTICLES_TABLE": TABLE,
