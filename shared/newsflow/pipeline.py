@@ -29,6 +29,7 @@ from newsflow.budget import UNLIMITED, TimeBudget
 from newsflow.duplicates import DuplicateDetector, reused_enrichment
 from newsflow.errors import PermanentError, PipelineError, Reason, Stage, TransientError
 from newsflow.fingerprints import text_sha256
+from newsflow.keyed_locks import KeyedLocks
 from newsflow.models import (
     ArticleRecord,
     ArticleStatus,
@@ -168,8 +169,8 @@ class Outcome(StrEnum):
     FAILED = "FAILED"
     SKIPPED = "SKIPPED"  # already done; nothing written
     RESUMED = "RESUMED"  # already fetched; only the hand-off to enrichment was redone
-    DEFERRED = "DEFERRED"  # re-sent with a delay (host not ready, or no time left); consumed
     UNCHANGED = "UNCHANGED"  # re-fetched, same text: only checked_at was written
+    DEFERRED = "DEFERRED"  # re-sent with a delay (host not ready, or no time left); consumed
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,7 @@ class FetchStage:
         # One parse at a time: the function's CPU and memory are sized for one page.
         self._parse_slot = threading.Lock()
         self._dedupe_slot = threading.Lock()
+        self._article_locks = KeyedLocks()
 
     @property
     def documents(self) -> DocumentStorage:
@@ -254,7 +256,14 @@ class FetchStage:
             article_id = fallback_article_id(message.url)
             return self._record_failure(article_id, message, None, error)
         article_id = article_id_for(canonical_url)
+        # Two records of one batch about the same article run one after the other: the
+        # second finds the first one's article and skips, as when records ran in sequence.
+        with self._article_locks.hold(article_id):
+            return self._run_article(message, canonical_url, article_id)
 
+    def _run_article(
+        self, message: IngestMessage, canonical_url: str, article_id: str
+    ) -> StageResult:
         existing = self._table.get(article_id)
         if existing is not None and not message.force:
             if existing.status is ArticleStatus.ENRICHED:

@@ -26,6 +26,7 @@ from protego import Protego
 from newsflow.aws_errors import translated
 from newsflow.errors import PermanentError, Reason, Stage, TransientError
 from newsflow.fetching.modes import ContentMode
+from newsflow.keyed_locks import KeyedLocks
 from newsflow.politeness.gate import host_pk
 
 if TYPE_CHECKING:
@@ -148,6 +149,7 @@ class RobotsPolicy:
         self._before_fetch = before_fetch
         self._clock = clock
         self._local: dict[str, RobotsRules] = {}
+        self._origins = KeyedLocks()
         self._lock = threading.Lock()
 
     def check(self, url: str) -> RobotsVerdict:
@@ -159,6 +161,11 @@ class RobotsPolicy:
         )
 
     def rules_for(self, origin: str) -> RobotsRules:
+        # Concurrent checks of one origin wait for the first one's download.
+        with self._origins.hold(origin):
+            return self._rules_for(origin)
+
+    def _rules_for(self, origin: str) -> RobotsRules:
         now = self._clock()
         with self._lock:
             local = self._local.get(origin)
