@@ -51,7 +51,12 @@ def fetch_handler(
 ) -> ModuleType:
     """The fetch handler as the local stack runs it: loopback allowed (the page server)."""
     monkeypatch.setenv("NEWSFLOW_ALLOW_LOOPBACK", "true")
-    return load_function("FetchFunction", pipeline.fetch_env())
+    # Every page sits on one loopback host: a pace of one request a second would defer most of
+    # a batch, which these tests are not about (tests/integration/test_fetch_handler_politeness.py
+    # is).
+    return load_function(
+        "FetchFunction", {**pipeline.fetch_env(), "HOST_REQUESTS_PER_SECOND": "100"}
+    )
 
 
 @pytest.fixture

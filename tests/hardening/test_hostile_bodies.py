@@ -323,6 +323,7 @@ def test_nothing_blocked_is_ever_requested(
     # WHEN the handler runs on it
     fetch_handler.lambda_handler(sqs_event(sample_event, [url]), lambda_context)
 
-    # THEN only the redirect itself was requested, and no name was looked up
-    assert site.server.hits == {"/go": 1}
+    # THEN only the site's robots.txt and the redirect itself were requested, and no name was
+    # looked up
+    assert site.server.hits == {"/robots.txt": 1, "/go": 1}
     assert site.dns.lookups == []
