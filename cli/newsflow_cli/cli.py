@@ -552,8 +552,8 @@ def get(
     stack: StackOption = None,
 ) -> None:
     """Show one article's record (status, failure, entities, S3 keys)."""
-    target = _target(stack)
-    article_id, record = _stored_article(target, reference)
+    article_id = intake.article_id_of(reference)  # a bad reference fails before any stack lookup
+    record = _stored_article(_target(stack), article_id, reference)
     if versions:
         history = duplicates.versions_of(record)
         typer.echo(json.dumps(history, indent=2, ensure_ascii=False, default=str))
@@ -571,13 +571,12 @@ def get(
     typer.echo(json.dumps(store.get_json(key), indent=2, ensure_ascii=False))
 
 
-def _stored_article(target: Target, reference: str) -> tuple[str, dict[str, Any]]:
-    """The article id of a URL or id, and its item as JSON; fails when there is none."""
-    article_id = intake.article_id_of(reference)
+def _stored_article(target: Target, article_id: str, reference: str) -> dict[str, Any]:
+    """The item of an article as JSON; fails when there is none."""
     record = _table(target).article(article_id)
     if record is None:
         fail(f"no article {article_id} ({reference}) in {target.description.stack_name}")
-    return article_id, record
+    return record
 
 
 def _parse_since(since: str | None) -> date | None:
@@ -646,8 +645,9 @@ def duplicates_of(
     stack: StackOption = None,
 ) -> None:
     """Show the cluster of an article: the original first, then every exact or near copy."""
+    article_id = intake.article_id_of(reference)
     target = _target(stack)
-    _, record = _stored_article(target, reference)
+    record = _stored_article(target, article_id, reference)
     cluster_id = duplicates.cluster_id_of(record)
     rows = _cluster_rows(target, cluster_id) or [record]
     if as_json:

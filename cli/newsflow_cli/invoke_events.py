@@ -140,7 +140,8 @@ def _prepare_enrich_body(
             f"record {message_id}: stored a parsed document of the sample page {SEED_PAGE} "
             f"as s3://{bucket}/{message.key}"
         )
-    return message.model_dump_json()
+    # Only what the event said, and the bucket: unset optional fields stay out of the body.
+    return message.model_dump_json(exclude_unset=True)
 
 
 def _table(target: Target) -> ArticleTable:
