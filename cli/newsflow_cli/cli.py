@@ -553,7 +553,8 @@ def get(
 ) -> None:
     """Show one article's record (status, failure, entities, S3 keys)."""
     article_id = intake.article_id_of(reference)  # a bad reference fails before any stack lookup
-    record = _stored_article(_target(stack), article_id, reference)
+    target = _target(stack)
+    record = _stored_article(target, article_id, reference)
     if versions:
         history = duplicates.versions_of(record)
         typer.echo(json.dumps(history, indent=2, ensure_ascii=False, default=str))
