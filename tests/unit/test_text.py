@@ -127,16 +127,23 @@ class _Documents:
     def get_parsed(self, key: str) -> ParsedArticle:
         return self.document
 
+    def put_json(self, key: str, payload: Any) -> None:
+        self.stored = payload
+
 
 class _Table:
     def __init__(self) -> None:
         self.failed: list[dict[str, Any]] = []
+        self.enriched: list[Any] = []
 
     def get(self, article_id: str) -> None:
         return None
 
     def save_failed(self, **item: Any) -> None:
         self.failed.append(item)
+
+    def save_enriched(self, article: Any, **item: Any) -> None:
+        self.enriched.append(article)
 
 
 class _UnsupportedEnricher:
