@@ -10,10 +10,12 @@ script, a fetch - does, whatever its host.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -113,7 +115,8 @@ def load(chromium: str, page: Path, *, width: int = 1280, height: int = 2400) ->
 
     # Chromium reads commands on fd 3 and writes replies on fd 4: bash wires them up.
     wiring = f'exec "$0" "$@" 3<&{to_browser_r} 4>&{from_browser_w}'
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes may still be closing files in the profile when it is removed.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         process = subprocess.Popen(
             [
                 "bash",  # dash takes only one-digit descriptors in redirections
@@ -137,13 +140,15 @@ def load(chromium: str, page: Path, *, width: int = 1280, height: int = 2400) ->
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             pass_fds=(to_browser_r, from_browser_w),
+            start_new_session=True,  # its own process group: the helpers are stopped with it
         )
         os.close(to_browser_r)
         os.close(from_browser_w)
         try:
             return _drive(_Pipe(to_browser_w, from_browser_r), page, width, height)
         finally:
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
             os.close(to_browser_w)
             os.close(from_browser_r)
