@@ -12,10 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from newsflow.errors import PermanentError, Stage
-from newsflow.models import ArticleRecord, ArticleStatus, parse_ingest_body
+from newsflow.errors import Stage
+from newsflow.models import ArticleRecord, ArticleStatus
 from newsflow.storage import ArticleQueries
-from newsflow.urls import article_id_for, canonicalize_url
 from newsflow_cli import dead_letters, intake
 from newsflow_cli.poller import BatchOutcome, DrainReport, Poller
 from newsflow_cli.targets import Target
@@ -183,12 +182,7 @@ def account(
 def _is_about(body: str, article_id: str) -> bool:
     """Whether a dead letter concerns this article: an enrich message names it; an ingest
     message re-sent by the fetch stage (a deferral) carries its URL instead."""
-    if article_id in body:
-        return True
-    try:
-        return article_id_for(canonicalize_url(parse_ingest_body(body).url)) == article_id
-    except PermanentError:
-        return False
+    return dead_letters.article_id_of(body) == article_id
 
 
 def _dead(

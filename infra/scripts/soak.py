@@ -264,8 +264,11 @@ def _account(
     for queue in dead_letters.dead_letter_queues(sqs, target.description):
         for message in _all_messages(sqs, queue.dlq_url):
             dead_message_ids.add(message["MessageId"])
-            with contextlib.suppress(ValueError, AttributeError):
-                dead_article_ids.add(json.loads(message["Body"]).get("article_id"))
+            # An enrich message names its article; an ingest message re-sent by the fetch stage
+            # (a deferral) carries its URL and is not the message intake pushed.
+            article_id = dead_letters.article_id_of(message["Body"])
+            if article_id is not None:
+                dead_article_ids.add(article_id)
     results: list[tuple[Line, str, str | None]] = []
     for line, item in zip(lines, checked, strict=True):
         if not item.accepted:
