@@ -580,13 +580,13 @@ def _stored_article(target: Target, article_id: str, reference: str) -> dict[str
     return record
 
 
-def _parse_since(since: str | None) -> date | None:
+def _parse_since(since: str | None, option: str = "--since") -> date | None:
     if since is None:
         return None
     try:
         return date.fromisoformat(since)
     except ValueError:
-        fail(f"--since wants a date like 2026-11-20, got {since!r}")
+        fail(f"{option} wants a date like 2026-11-20, got {since!r}")
 
 
 @app.command("list")
@@ -598,6 +598,9 @@ def list_articles(
         typer.Option(help="Only articles with this status.", case_sensitive=False),
     ] = None,
     since: Annotated[str | None, typer.Option(help="Only from this date (YYYY-MM-DD).")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only up to this date, inclusive (YYYY-MM-DD).")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1)] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line.")] = False,
     cluster: Annotated[
@@ -613,13 +616,20 @@ def list_articles(
     if wanted and wanted not in ArticleStatus.__members__:
         fail(f"--status must be one of {', '.join(ArticleStatus.__members__)}, got {status!r}")
     since_date = _parse_since(since)
+    until_date = _parse_since(until, "--until")
+    if since_date and until_date and until_date < since_date:
+        fail(f"--until {until_date} is before --since {since_date}")
     table = _table(_target(stack))
     if domain:
         rows = table.by_domain(
-            domain.lower().removeprefix("www."), status=wanted, since=since_date, limit=limit
+            domain.lower().removeprefix("www."),
+            status=wanted,
+            since=since_date,
+            until=until_date,
+            limit=limit,
         )
     else:
-        rows = table.newest(limit, status=wanted, since=since_date)
+        rows = table.newest(limit, status=wanted, since=since_date, until=until_date)
     _print_rows(rows, as_json)
 
 

@@ -162,6 +162,48 @@ def test_a_domain_listing_filters_by_status_before_the_limit(
     assert [row["article_id"] for row in rows] == [article_id(2), article_id(1)]
 
 
+def test_until_keeps_only_the_days_up_to_it_in_every_listing(
+    table: ArticleTable, queries: ArticleQueries
+) -> None:
+    # GIVEN articles fetched on three days, and others failed on the same three days
+    for n in range(3):
+        table.save_fetched(fetched(n))
+        table.save_failed(
+            article_id=article_id(100 + n),
+            url=f"https://news.example.com/broken-{n}",
+            canonical_url=None,
+            domain=None,
+            failure=Failure(stage=Stage.FETCH, reason=Reason.HTTP_ERROR, detail="HTTP 404"),
+            at=START + timedelta(days=n, hours=1),
+        )
+    middle = (START + timedelta(days=1)).date()
+
+    # WHEN the middle day is listed, by time, by domain and as failures
+    # THEN each listing holds only that day's article (the last hours of the day included)
+    newest = queries.newest(10, status="FETCHED", since=middle, until=middle)
+    assert [row["article_id"] for row in newest] == [article_id(1)]
+    by_domain = queries.by_domain("news.example.com", since=middle, until=middle)
+    assert [row["article_id"] for row in by_domain] == [article_id(1)]
+    failed = queries.failures(since=middle, until=middle)
+    assert [row["article_id"] for row in failed] == [article_id(101)]
+    assert [
+        r["article_id"] for r in queries.newest(10, status="FAILED", since=middle, until=middle)
+    ] == [article_id(101)]
+    # AND `until` alone keeps that day and those before it
+    assert [row["article_id"] for row in queries.by_domain("news.example.com", until=middle)] == [
+        article_id(1),
+        article_id(0),
+    ]
+    assert [row["article_id"] for row in queries.failures(until=middle)] == [
+        article_id(101),
+        article_id(100),
+    ]
+    assert {r["article_id"] for r in queries.newest(10, status="FETCHED", until=middle)} == {
+        article_id(1),
+        article_id(0),
+    }
+
+
 # --------------------------------------------------------------------------- partial items
 
 

@@ -130,7 +130,7 @@ def entity_rows(name: str) -> list[dict[str, Any]]:
 def build(snapshot: StreamSnapshot) -> StreamReport:
     return summarise(
         snapshot,
-        Commands(bucket="articles-bucket", since=SINCE),
+        Commands(bucket="articles-bucket", since=SINCE, until=UNTIL),
         stack="newsflow-local",
         entity_reader=entity_rows,
         now=datetime(2026, 11, 22, 7, 0, tzinfo=UTC),

@@ -130,6 +130,19 @@ def test_a_deployed_stack_gets_stack_options_in_every_command() -> None:
     assert "--stack newsflow-prod" in commands.reason("timeout")
 
 
+def test_list_commands_count_exactly_the_reports_days(report: StreamReport) -> None:
+    # GIVEN a report of 2026-11-20 .. 2026-11-21 (a range that ends before today)
+    # THEN its `newsflow list` commands are bounded on both sides, the domain ones included
+    bounded = "--since 2026-11-20 --until 2026-11-21 --limit"
+    assert report.not_analysed is not None
+    assert bounded in report.not_analysed.command
+    assert report.outcomes and all(
+        bounded in f.command for f in report.outcomes if "list" in f.command
+    )
+    assert report.per_domain and all(bounded in f.command for f in report.per_domain)
+    assert report.failures and all(bounded in f.command for f in report.failures)
+
+
 def test_the_page_loads_nothing_from_anywhere(report: StreamReport) -> None:
     page = render(report)
     # THEN no element pulls a resource: no src=, no stylesheet link, no url(...) in styles

@@ -55,6 +55,7 @@ def build_report(target: Target, since: date, until: date) -> StreamReport:
     commands = Commands(
         bucket=bucket,
         since=since,
+        until=until,
         stack=None if local else target.description.stack_name,
         endpoint_url=target.endpoint_url if local else None,
     )

@@ -129,6 +129,7 @@ class Commands:
 
     bucket: str
     since: date
+    until: date | None = None  # the report's last day; None: up to now
     stack: str | None = None  # --stack for a deployed stack; None: the running local stack
     endpoint_url: str | None = None  # the local stack's endpoint, for the AWS CLI
 
@@ -136,9 +137,13 @@ class Commands:
         words = ["newsflow", *args, *(["--stack", self.stack] if self.stack else [])]
         return shlex.join(words)
 
+    def _range(self) -> list[str]:
+        """The report's days as ``newsflow list`` options, so a command counts only them."""
+        return ["--since", str(self.since), *(["--until", str(self.until)] if self.until else [])]
+
     def listing(self, pattern: str | None = None, *, status: str | None = None) -> str:
         args = ["list", *(["--status", status] if status else [])]
-        command = self._newsflow(*args, "--since", str(self.since), "--limit", str(_ALL), "--json")
+        command = self._newsflow(*args, *self._range(), "--limit", str(_ALL), "--json")
         if pattern is None:
             return f"{command} | wc -l"
         return f"{command} | grep -c {shlex.quote(pattern)}"
@@ -148,7 +153,9 @@ class Commands:
         return f"aws s3 ls s3://{self.bucket}/{prefix}/dt={day}/{endpoint} | wc -l"
 
     def domain(self, domain: str) -> str:
-        return f"{self._newsflow('list', '--domain', domain, '--limit', str(_ALL), '--json')}"
+        return self._newsflow(
+            "list", "--domain", domain, *self._range(), "--limit", str(_ALL), "--json"
+        )
 
     def status(self, status: str) -> str:
         return self.listing(status=status)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -110,14 +110,16 @@ class ArticleQueries:
         *,
         status: ArticleStatus | str | None = None,
         since: date | None = None,
+        until: date | None = None,
     ) -> list[dict[str, Any]]:
         """The newest ``limit`` articles by ``created_at`` (a full scan: fine for a CLI).
 
-        A FAILED listing reads the sparse failures index instead, newest failure first.
+        ``since`` and ``until`` are inclusive days. A FAILED listing reads the sparse failures
+        index instead, newest failure first.
         """
         wanted = ArticleStatus(status) if status else None
         if wanted is ArticleStatus.FAILED:
-            return self.failures(since=since, limit=limit)
+            return self.failures(since=since, until=until, limit=limit)
         condition = "sk = :sk"
         values: dict[str, Any] = {":sk": ARTICLE_SK}
         names: dict[str, str] = {}
@@ -128,6 +130,9 @@ class ArticleQueries:
         if since is not None:
             condition += " AND created_at >= :since"
             values[":since"] = since.isoformat()
+        if until is not None:
+            condition += " AND created_at < :next_day"
+            values[":next_day"] = _day_after(until)
         items = scan_items(
             self._client,
             self.table_name,
@@ -144,15 +149,16 @@ class ArticleQueries:
         *,
         status: ArticleStatus | str | None = None,
         since: date | None = None,
+        until: date | None = None,
         limit: int = 100,
     ) -> list[dict[str, Any]]:
-        """Newest first; rows carry the index projection (url, status, title, published...)."""
-        condition = "#d = :d"
+        """Newest first; rows carry the index projection (url, status, title, published...).
+
+        ``since`` and ``until`` are inclusive days of ``domain_sk`` (``<day>#<article_id>``).
+        """
         names = {"#d": "domain"}
         values: dict[str, Any] = {":d": domain}
-        if since:
-            condition += " AND domain_sk >= :since"
-            values[":since"] = since.isoformat()
+        condition = "#d = :d" + _day_range("domain_sk", since, until, values)
         extra: dict[str, Any] = {}
         if status:
             names["#s"] = "status"
@@ -176,21 +182,19 @@ class ArticleQueries:
         reason: Reason | str | None = None,
         *,
         since: date | None = None,
+        until: date | None = None,
         limit: int = 100,
     ) -> list[dict[str, Any]]:
         """FAILED articles from the sparse failures index, newest failure first.
 
         Rows carry the index projection: url, failure, attempts, ``status`` FAILED and
-        ``failed_at`` (the time of the failure).
+        ``failed_at`` (the time of the failure). ``since`` and ``until`` are inclusive days.
         """
         reasons = [Reason(reason)] if reason else list(Reason)
         found: list[dict[str, Any]] = []
         for each in reasons:
-            condition = "failure_reason = :r"
             values: dict[str, Any] = {":r": each.value}
-            if since:
-                condition += " AND failed_at >= :since"
-                values[":since"] = since.isoformat()
+            condition = "failure_reason = :r" + _day_range("failed_at", since, until, values)
             rows = query_items(
                 self._client,
                 self.table_name,
@@ -271,6 +275,32 @@ def _mentions(rows: Iterable[dict[str, Any]]) -> Iterator[EntityMention]:
                 yield EntityMention.model_validate({k: v for k, v in row.items() if k not in wrong})
             except ValidationError:
                 continue
+
+
+def _day_after(day: date) -> str:
+    return (day + timedelta(days=1)).isoformat()
+
+
+def _day_range(
+    sort_key: str, since: date | None, until: date | None, values: dict[str, Any]
+) -> str:
+    """The sort-key condition for inclusive days, adding its values; ``""`` for no bound.
+
+    The sort keys start with an ISO day or time (``2026-11-20#...``, ``2026-11-20T...``), so a
+    key of the day ``until`` sorts below the next day's ISO date. DynamoDB allows one
+    condition on the sort key, hence ``BETWEEN`` when both bounds are given.
+    """
+    if since is not None:
+        values[":since"] = since.isoformat()
+    if until is not None:
+        values[":next_day"] = _day_after(until)
+    if since is not None and until is not None:
+        return f" AND {sort_key} BETWEEN :since AND :next_day"
+    if since is not None:
+        return f" AND {sort_key} >= :since"
+    if until is not None:
+        return f" AND {sort_key} < :next_day"
+    return ""
 
 
 def _first(limit: int, rows: Iterable[Any]) -> list[Any]:

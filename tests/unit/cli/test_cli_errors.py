@@ -96,6 +96,11 @@ def test_push_without_urls_is_refused() -> None:
     [
         # An unknown --status or --backend is a usage error now (test_cli_usability).
         (("list", "--since", "last week"), "--since wants a date"),
+        (("list", "--until", "today"), "--until wants a date"),
+        (
+            ("list", "--since", "2026-11-21", "--until", "2026-11-20"),
+            "--until 2026-11-20 is before --since 2026-11-21",
+        ),
         (("get", "just some words"), "invalid_url"),
     ],
 )
