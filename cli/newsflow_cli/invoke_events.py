@@ -176,21 +176,15 @@ def _store_sample_document(target: Target, article_id: str, bucket: str, key: st
     DocumentStore(bucket, target.client("s3")).put_json(key, document.model_dump(mode="json"))
     table = _table(target)
     table.save_fetched(
-        ArticleRecord(
+        ArticleRecord.fetched(
+            document,
             article_id=article_id,
             url=url,
             canonical_url=url,
-            domain=document.domain,
-            status=ArticleStatus.FETCHED,
-            title=document.title,
-            author=document.author,
-            published=document.published,
-            language=document.language,
-            word_count=document.word_count,
             article_key=key,
-            source=SEED_SOURCE,
             created_at=now,
             updated_at=now,
+            source=SEED_SOURCE,
         )
     )
 

@@ -374,6 +374,38 @@ class ArticleRecord(_Model):
         list[str], Field(description="Attributes cut to their length limit (docs/HARDENING.md).")
     ] = Field(default_factory=list)
 
+    @classmethod
+    def fetched(
+        cls,
+        document: ParsedArticle,
+        *,
+        article_id: str,
+        url: str,
+        canonical_url: str,
+        article_key: str,
+        created_at: datetime,
+        updated_at: datetime,
+        **fields: Any,
+    ) -> ArticleRecord:
+        """The FETCHED item of a parsed document: its metadata copied in one place."""
+        return cls(
+            article_id=article_id,
+            url=url,
+            canonical_url=canonical_url,
+            domain=document.domain,
+            status=ArticleStatus.FETCHED,
+            title=document.title,
+            author=document.author,
+            published=document.published,
+            language=document.language,
+            word_count=document.word_count,
+            article_key=article_key,
+            truncated=document.truncated,
+            created_at=created_at,
+            updated_at=updated_at,
+            **fields,
+        )
+
 
 def as_dict(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json")

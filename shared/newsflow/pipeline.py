@@ -42,6 +42,7 @@ from newsflow.models import (
     TopEntity,
 )
 from newsflow.politeness.deferral import DeferralError, Deferrer
+from newsflow.settings import MIN_ENRICH_WORDS
 from newsflow.storage.items import RetryNote
 from newsflow.storage.layout import (
     ARTICLES_PREFIX,
@@ -53,6 +54,7 @@ from newsflow.storage.layout import (
 )
 from newsflow.text import count_words
 from newsflow.urls import (
+    MAX_URL_LENGTH,
     article_id_for,
     canonicalize_url,
     domain_of,
@@ -70,7 +72,7 @@ from newsflow.versions import (
 if TYPE_CHECKING:
     from newsflow.fetching import FetchedPage
 
-MAX_STORED_URL = 2048
+MAX_STORED_URL = MAX_URL_LENGTH
 TOP_ENTITIES_ON_ITEM = 10
 
 
@@ -357,19 +359,15 @@ class FetchStage:
                     at=now,
                 )
         self._table.save_fetched(
-            ArticleRecord(
+            ArticleRecord.fetched(
+                document,
                 article_id=article_id,
                 url=message.url[:MAX_STORED_URL],
                 canonical_url=canonical_url,
-                domain=document.domain,
-                status=ArticleStatus.FETCHED,
-                title=document.title,
-                author=document.author,
-                published=document.published,
-                language=document.language,
-                word_count=document.word_count,
-                raw_key=raw_key,
                 article_key=article_key,
+                created_at=existing.created_at if existing else now,
+                updated_at=now,
+                raw_key=raw_key,
                 fetch_ms=fetch_ms,
                 content_sha256=hashlib.sha256(page.body).hexdigest(),
                 text_sha256=text_sha256(document.text),
@@ -388,9 +386,6 @@ class FetchStage:
                 last_modified=page.last_modified,
                 source=message.source,
                 metadata=message.metadata,
-                created_at=existing.created_at if existing else now,
-                updated_at=now,
-                truncated=document.truncated,
             )
         )
         reuse_of = verdict.duplicate_of if verdict and verdict.reuses_enrichment else None
@@ -496,7 +491,7 @@ class EnrichStage:
         enricher: TextEnricher,
         documents: DocumentStorage,
         table: ArticleStorage,
-        min_words: int = 20,
+        min_words: int = MIN_ENRICH_WORDS,
         max_entity_items: int = 25,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:

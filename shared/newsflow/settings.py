@@ -54,13 +54,19 @@ class FetchSettings(BaseModel):
     ENRICH_QUEUE_URL: str = Field(min_length=1)
 
 
+# Fewer words than this (newsflow.text.count_words) is too little text to enrich.
+MIN_ENRICH_WORDS: Final = 20
+
+
 class EnrichSettings(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     ARTICLES_BUCKET: str = Field(min_length=1)
     ARTICLES_TABLE: str = Field(min_length=1)
     ENRICH_BACKEND: Literal["local", "comprehend", "auto"] = "local"
-    MIN_WORDS: Annotated[int, Field(ge=1, description="Shorter texts fail permanently.")] = 20
+    MIN_WORDS: Annotated[int, Field(ge=1, description="Shorter texts fail permanently.")] = (
+        MIN_ENRICH_WORDS
+    )
     MAX_ENTITY_ITEMS: Annotated[
         int, Field(ge=0, description="Entity index items written per article.")
     ] = 25
