@@ -31,18 +31,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from newsflow.budget import TimeBudget
 from newsflow.duplicates import DuplicateDetector
 from newsflow.extraction import parse_html
-from newsflow.fetching import SafeFetcher
 from newsflow.models import parse_ingest_body
 from newsflow.observability import RecordReporter
 from newsflow.pipeline import FetchStage, FetchTiming
-from newsflow.politeness import (
-    Deferrer,
-    HostGate,
-    HostPacer,
-    PoliteFetcher,
-    RobotsCache,
-    RobotsPolicy,
-)
+from newsflow.politeness import Deferrer, polite_fetcher
 from newsflow.records import process_record
 from newsflow.settings import (
     PARSE_BUDGET_SECONDS,
@@ -94,27 +86,12 @@ def _stage() -> FetchStage:
     polite = get_politeness_settings()
     dynamodb = boto3.client("dynamodb")
     sqs = boto3.client("sqs")
-    gate = HostGate(
-        settings.ARTICLES_TABLE, dynamodb, requests_per_second=polite.HOST_REQUESTS_PER_SECOND
-    )
-    robots_policy = policy.model_copy(
-        update={"timeout_seconds": min(polite.ROBOTS_TIMEOUT_SECONDS, policy.timeout_seconds)}
-    )
-    pacer = HostPacer(gate, max_wait_seconds=polite.HOST_MAX_WAIT_SECONDS)
-    robots = RobotsPolicy(
-        fetcher=SafeFetcher(robots_policy),
-        cache=RobotsCache(settings.ARTICLES_TABLE, dynamodb),
-        user_agent=policy.user_agent,
-        before_fetch=pacer.wait_for_url,  # robots.txt takes a slot of its host like any request
-    )
-    fetcher = PoliteFetcher(
-        fetcher=SafeFetcher(policy),
-        pacer=pacer,
-        robots=robots if polite.RESPECT_ROBOTS else None,
-    )
+    fetcher = polite_fetcher(settings.ARTICLES_TABLE, dynamodb, policy, polite)
     # The parse budget is CPU seconds; with less than a full vCPU they take longer on the clock.
     parse_and_store = PARSE_BUDGET_SECONDS / polite.cpu_share + polite.STORE_MARGIN_SECONDS
-    robots_seconds = robots_policy.timeout_seconds if polite.RESPECT_ROBOTS else 0.0
+    robots_seconds = (
+        min(polite.ROBOTS_TIMEOUT_SECONDS, policy.timeout_seconds) if polite.RESPECT_ROBOTS else 0.0
+    )
     documents = DocumentStore(settings.ARTICLES_BUCKET, boto3.client("s3"))
     return FetchStage(
         fetcher=fetcher,
