@@ -118,3 +118,27 @@ def test_what_can_be_read_is_shown(run_cli: Any) -> None:
     assert "no stored document" in document.stderr
     # a stored document that is not JSON is named as such
     assert "not JSON" in run_cli("get", BAD_DOCUMENT, "--document").stderr
+
+
+@pytest.mark.usefixtures("malformed")
+def test_demo_accounts_for_lines_whose_items_are_malformed(pipeline: Any) -> None:
+    # GIVEN demo input lines whose articles left malformed or partial items behind
+    from types import SimpleNamespace
+
+    from newsflow_cli import demo
+    from newsflow_cli.intake import IntakeLine
+
+    target = SimpleNamespace(
+        output={"ArticlesTableName": pipeline.table, "ArticlesBucketName": pipeline.bucket}.get,
+        client={"dynamodb": pipeline.dynamodb, "s3": pipeline.s3, "sqs": pipeline.sqs}.get,
+        description=SimpleNamespace(stack_name="test-stack", functions=[]),
+    )
+    lines = [
+        IntakeLine(line=f"https://news.example.com/{article_id}", article_id=article_id)
+        for article_id in (WRONG_TYPES, BAD_DOCUMENT, MISSING_DOCUMENT, f"{11:032x}")
+    ]
+    # WHEN the demo reads back what became of each line
+    records, _ = demo.account(target, lines)  # type: ignore[arg-type]
+    # THEN every line still gets exactly one record with a status, and nothing raised
+    assert [record.url for record in records] == [line.line for line in lines]
+    assert all(record.status for record in records)
