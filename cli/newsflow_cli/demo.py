@@ -132,15 +132,7 @@ def account(
     records = []
     for line in lines:
         if not line.accepted:
-            records.append(
-                DemoRecord(
-                    url=line.line,
-                    canonical_url=line.canonical_url,
-                    article_id=line.article_id,
-                    status=ArticleStatus.FAILED.value,
-                    failure={"stage": Stage.INTAKE.value, "reason": str(line.reason)},
-                )
-            )
+            records.append(_failed_line(line, Stage.INTAKE, str(line.reason)))
             continue
         assert line.article_id is not None
         article = table.record(line.article_id)
@@ -167,16 +159,19 @@ def account(
             records.append(_from_article(line, article))
         else:
             # Drained, not stored, not dead-lettered: say so rather than invent a status.
-            records.append(
-                DemoRecord(
-                    url=line.line,
-                    canonical_url=line.canonical_url,
-                    article_id=line.article_id,
-                    status=ArticleStatus.FAILED.value,
-                    failure={"stage": Stage.FETCH.value, "reason": "not_processed"},
-                )
-            )
+            records.append(_failed_line(line, Stage.FETCH, "not_processed"))
     return records, dlq_counts
+
+
+def _failed_line(line: intake.IntakeLine, stage: Stage, reason: str) -> DemoRecord:
+    """A line that never became an article item: FAILED at ``stage`` for ``reason``."""
+    return DemoRecord(
+        url=line.line,
+        canonical_url=line.canonical_url,
+        article_id=line.article_id,
+        status=ArticleStatus.FAILED.value,
+        failure={"stage": stage.value, "reason": reason},
+    )
 
 
 def _is_about(body: str, article_id: str) -> bool:
