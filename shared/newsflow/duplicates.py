@@ -29,7 +29,13 @@ from newsflow.fingerprints import (
     shingles,
 )
 from newsflow.models import ArticleRecord, ArticleStatus, EnrichedArticle, Enrichment, ParsedArticle
-from newsflow.storage.fingerprints import ClusterMember, FingerprintLookup, FingerprintOwner
+from newsflow.storage.fingerprints import (
+    ClusterMember,
+    FingerprintLookup,
+    FingerprintOwner,
+    band_pk,
+    content_pk,
+)
 
 
 class FingerprintStorage(Protocol):
@@ -62,6 +68,13 @@ class DuplicateVerdict:
         return self.kind == "exact"
 
 
+def fingerprint_lock_keys(print_: Fingerprint | None) -> tuple[str, ...]:
+    """The index keys judging and registering this fingerprint read and claim (none without)."""
+    if print_ is None:
+        return ()
+    return (content_pk(print_.text_sha256), *(band_pk(band) for band in print_.bands))
+
+
 class DuplicateDetector:
     """Finds the original of a text by key lookups and confirms near copies by similarity."""
 
@@ -75,8 +88,11 @@ class DuplicateDetector:
         self._documents = documents
         self._threshold = threshold
 
-    def judge(self, article_id: str, text: str) -> DuplicateVerdict:
-        print_ = fingerprint(text)
+    def judge(
+        self, article_id: str, text: str, print_: Fingerprint | None = None
+    ) -> DuplicateVerdict:
+        """``print_``: the text's fingerprint when the caller already has it."""
+        print_ = print_ or fingerprint(text)
         lookup = self._index.lookup(print_, article_id)
         if lookup.exact is not None:
             return DuplicateVerdict(

@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import BaseModel
 
 from newsflow.budget import UNLIMITED, TimeBudget
-from newsflow.duplicates import DuplicateDetector, reused_enrichment
+from newsflow.duplicates import DuplicateDetector, fingerprint_lock_keys, reused_enrichment
 from newsflow.errors import PermanentError, PipelineError, Reason, Stage, TransientError
-from newsflow.fingerprints import text_sha256
+from newsflow.fingerprints import fingerprint, text_sha256
 from newsflow.keyed_locks import KeyedLocks
 from newsflow.models import (
     ArticleRecord,
@@ -244,7 +244,7 @@ class FetchStage:
         self._timing = timing or FetchTiming()
         # One parse at a time: the function's CPU and memory are sized for one page.
         self._parse_slot = threading.Lock()
-        self._dedupe_slot = threading.Lock()
+        self._fingerprint_locks = KeyedLocks()
         self._article_locks = KeyedLocks()
 
     @property
@@ -337,11 +337,16 @@ class FetchStage:
                 "fetched_at": now,
             }
         )
-        # Judge-then-register one record at a time: two copies in one (concurrent) batch
-        # still find each other, as when the records ran one after another.
-        with self._dedupe_slot:
+        # Judge-then-register one record at a time per fingerprint key (exact text, LSH
+        # bands): two copies in one (concurrent) batch share a key, so they still find each
+        # other as when the records ran one after another; texts sharing no key cannot find
+        # each other anyway, so their lookups and writes overlap.
+        print_ = fingerprint(document.text) if self._duplicates else None
+        with self._fingerprint_locks.hold_all(fingerprint_lock_keys(print_)):
             verdict = (
-                self._duplicates.judge(article_id, document.text) if self._duplicates else None
+                self._duplicates.judge(article_id, document.text, print_)
+                if self._duplicates
+                else None
             )
             if verdict is not None:
                 document.duplicate_of = verdict.duplicate_of

@@ -5,6 +5,8 @@ cannot finish, and every URL still ends as one article, one queued message or on
 from __future__ import annotations
 
 import json
+import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
@@ -194,3 +196,26 @@ def test_a_host_that_stays_busy_ends_failed_after_the_deferral_bound(
     # AND nothing is left anywhere: one URL, one article
     assert queue_counts(pipeline, pipeline.ingest_queue_url) == (0, 0)
     assert queue_counts(pipeline, pipeline.ingest_dlq_url) == (0, 0)
+
+
+def test_every_record_of_a_full_batch_runs_at_once(
+    pipeline: Any, load_function: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+) -> None:
+    # GIVEN a batch larger than asyncio's default thread pool (min(32, CPUs + 4) threads) and
+    # FETCH_CONCURRENCY as large as the batch
+    size = min(32, (os.cpu_count() or 1) + 4) + 1
+    handler = polite_handler(pipeline, load_function, monkeypatch, FETCH_CONCURRENCY=str(size))
+    everyone_started = threading.Barrier(size, timeout=10)
+
+    def record_waiting_for_the_others(record: Any) -> dict[str, Any]:
+        everyone_started.wait()  # broken (and the record failed) unless all run together
+        return {}
+
+    monkeypatch.setattr(handler, "handle_record", record_waiting_for_the_others)
+    event = sqs_event(pipeline, [f"https://example.com/story-{i}" for i in range(size)])
+
+    # WHEN the handler runs the batch
+    response = handler.lambda_handler(event, lambda_context)
+
+    # THEN all the records were in flight at the same time (their network waits overlap)
+    assert response == {"batchItemFailures": []}
