@@ -38,6 +38,7 @@ from newsflow.observability import RecordReporter
 from newsflow.pipeline import FetchStage, FetchTiming
 from newsflow.politeness import Deferrer, polite_fetcher
 from newsflow.records import process_record
+from newsflow.refresh import Refresher, get_refresh_delays
 from newsflow.settings import (
     PARSE_BUDGET_SECONDS,
     get_fetch_policy,
@@ -95,6 +96,7 @@ def _stage() -> FetchStage:
         min(polite.ROBOTS_TIMEOUT_SECONDS, policy.timeout_seconds) if polite.RESPECT_ROBOTS else 0.0
     )
     documents = DocumentStore(settings.ARTICLES_BUCKET, boto3.client("s3"))
+    refresh_delays = get_refresh_delays()
     return FetchStage(
         fetcher=fetcher,
         parse=parse_html,
@@ -108,6 +110,9 @@ def _stage() -> FetchStage:
             MessageQueue(polite.INGEST_QUEUE_URL, sqs), max_deferrals=polite.MAX_DEFERRALS
         )
         if polite.INGEST_QUEUE_URL
+        else None,
+        refresher=Refresher(MessageQueue(polite.INGEST_QUEUE_URL, sqs), refresh_delays)
+        if polite.INGEST_QUEUE_URL and refresh_delays
         else None,
         timing=FetchTiming(
             budget=TimeBudget(remaining),

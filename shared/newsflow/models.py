@@ -49,6 +49,13 @@ class IngestMessage(_Model):
         int,
         Field(ge=0, le=1000, description="Times the fetch stage deferred it (host not ready)."),
     ] = 0
+    refresh_step: Annotated[
+        int | None,
+        Field(ge=0, le=100, description="Which step of the refresh policy this re-fetch is."),
+    ] = None
+    refresh_due: Annotated[
+        datetime | None, Field(description="A refresh is not fetched before this time.")
+    ] = None
     metadata: dict[str, str] = Field(
         default_factory=dict, max_length=32, description="Opaque producer metadata (<= 32 keys)."
     )

@@ -42,6 +42,7 @@ from newsflow.models import (
     TopEntity,
 )
 from newsflow.politeness.deferral import DeferralError, Deferrer
+from newsflow.refresh import Refresher
 from newsflow.settings import MIN_ENRICH_WORDS
 from newsflow.storage.items import RetryNote
 from newsflow.storage.layout import (
@@ -232,6 +233,7 @@ class FetchStage:
         duplicates: DuplicateDetector | None = None,
         deferrer: Deferrer | None = None,
         timing: FetchTiming | None = None,
+        refresher: Refresher | None = None,
     ) -> None:
         self._fetcher = fetcher
         self._parse = parse
@@ -242,6 +244,7 @@ class FetchStage:
         self._duplicates = duplicates
         self._deferrer = deferrer
         self._timing = timing or FetchTiming()
+        self._refresher = refresher  # None: the refresh policy is off
         # One parse at a time: the function's CPU and memory are sized for one page.
         self._parse_slot = threading.Lock()
         self._fingerprint_locks = KeyedLocks()
@@ -266,7 +269,12 @@ class FetchStage:
     def _run_article(
         self, message: IngestMessage, canonical_url: str, article_id: str
     ) -> StageResult:
+        refresher = self._refresher
+        if refresher is not None and refresher.hold(message, self._clock()):
+            return StageResult(Outcome.DEFERRED, article_id, deferred="refresh_wait")
         existing = self._table.get(article_id)
+        if refresher is not None and refresher.already_done(message, existing):
+            return StageResult(Outcome.SKIPPED, article_id)
         if existing is not None and not message.force:
             if existing.status is ArticleStatus.ENRICHED:
                 return StageResult(Outcome.SKIPPED, article_id)
@@ -279,11 +287,14 @@ class FetchStage:
         try:
             timing = self._timing
             timing.budget.require(timing.record_seconds, "a fetch, parse and store")
-            return self._fetch_and_store(message, canonical_url, article_id, existing)
+            result = self._fetch_and_store(message, canonical_url, article_id, existing)
         except PermanentError as error:
             return self._record_failure(article_id, message, canonical_url, error)
         except DeferralError as request:
             return self._defer(article_id, message, canonical_url, request)
+        if refresher is not None:  # after the writes: a lost send only loses a refresh
+            refresher.follow_up(message, first_fetch=existing is None, now=self._clock())
+        return result
 
     def note_retry(
         self, message: IngestMessage, error: PipelineError, receive_count: int | None = None
