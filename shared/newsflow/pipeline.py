@@ -289,6 +289,10 @@ class FetchStage:
             timing.budget.require(timing.record_seconds, "a fetch, parse and store")
             result = self._fetch_and_store(message, canonical_url, article_id, existing)
         except PermanentError as error:
+            if message.refresh_step is not None and existing is not None:
+                # A scheduled refresh that fails for good (page gone, now blocked) keeps the
+                # article as stored: the refresh chain ends, the article is not made FAILED.
+                return StageResult(Outcome.SKIPPED, article_id, failure=_failure(error))
             return self._record_failure(article_id, message, canonical_url, error)
         except DeferralError as request:
             return self._defer(article_id, message, canonical_url, request)

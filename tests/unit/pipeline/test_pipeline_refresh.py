@@ -172,3 +172,20 @@ def test_a_due_refresh_of_a_changed_page_stores_a_new_version_and_goes_on() -> N
     assert stored.version == 2 and stored.checked_at is None
     following, _ = world.ingest.take()
     assert following.refresh_step == 1 and world.ingest.sent == []
+
+
+def test_a_refresh_of_a_page_now_gone_keeps_the_stored_article() -> None:
+    # GIVEN a stored article whose page is gone (404) by the time its refresh is due
+    world = World(DELAYS)
+    world.stage.run(IngestMessage(url=URL))
+    stored = world.articles.records[next(iter(world.articles.records))]
+    refresh, _ = world.ingest.take()
+    del world.fetcher.pages[URL]
+    world.clock.advance(hours=1)
+    # WHEN the refresh runs
+    result = world.stage.run(refresh)
+    # THEN the article stays as it was (not FAILED), the reason is reported, the chain ends
+    assert result.outcome is Outcome.SKIPPED
+    assert result.failure is not None and result.failure.http_status == 404
+    assert world.articles.records[stored.article_id].status is stored.status
+    assert world.ingest.sent == []
