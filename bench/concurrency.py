@@ -35,6 +35,7 @@ from bench.fetch_stage import _create_resources as create_resources
 from bench.samples import make_page
 from bench.stats import summary
 from newsflow import settings as newsflow_settings
+from newsflow_cli.poller import build_sqs_event
 
 HOSTS = tuple(f"127.0.0.{i}" for i in range(1, 11))
 
@@ -144,26 +145,16 @@ def _load_handler(root: Path, name: str) -> ModuleType:
 def _event(sqs: Any, queue_url: str, urls: list[str]) -> dict[str, Any]:
     for url in urls:
         sqs.send_message(QueueUrl=queue_url, MessageBody=url)
-    records = []
-    while len(records) < len(urls):
+    messages: list[dict[str, Any]] = []
+    while len(messages) < len(urls):
         for message in sqs.receive_message(
             QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
         ).get("Messages", []):
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-            records.append(
-                {
-                    "messageId": message["MessageId"],
-                    "receiptHandle": message["ReceiptHandle"],
-                    "body": message["Body"],
-                    "attributes": message["Attributes"],
-                    "messageAttributes": {},
-                    "md5OfBody": message["MD5OfBody"],
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:bench-ingest",
-                    "awsRegion": "us-east-1",
-                }
-            )
-    return {"Records": records}
+            messages.append(message)
+    return build_sqs_event(
+        messages, queue_arn="arn:aws:sqs:us-east-1:123456789012:bench-ingest", region="us-east-1"
+    )
 
 
 def run(

@@ -23,6 +23,8 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
+from newsflow_cli.poller import build_sqs_event
+
 from .cfn import Template, referenced_ids
 from .iam import (
     CallRecorder,
@@ -108,22 +110,7 @@ def resolver_for(template: Template, backend: str) -> Resolver:
 def sqs_event(messages: list[dict[str, Any]], queue_url: str) -> dict[str, Any]:
     """The event Lambda's SQS poller builds from received messages."""
     queue_arn = STACK[queue_url.rsplit("-", 1)[1]].attributes["Arn"]
-    return {
-        "Records": [
-            {
-                "messageId": message["MessageId"],
-                "receiptHandle": message["ReceiptHandle"],
-                "body": message["Body"],
-                "attributes": message["Attributes"],
-                "messageAttributes": {},
-                "md5OfBody": message["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn,
-                "awsRegion": REGION,
-            }
-            for message in messages
-        ]
-    }
+    return build_sqs_event(messages, queue_arn=queue_arn, region=REGION)
 
 
 def deliver(pipeline: Any, queue_url: str, bodies: list[str]) -> dict[str, Any]:

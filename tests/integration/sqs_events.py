@@ -4,27 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from newsflow_cli.poller import build_sqs_event
+
 ARN = "arn:aws:sqs:us-east-1:123456789012:test-IngestQueue"
 
 
 def event_of(messages: list[dict[str, Any]]) -> dict[str, Any]:
-    """The event Lambda's poller builds from received messages."""
-    return {
-        "Records": [
-            {
-                "messageId": message["MessageId"],
-                "receiptHandle": message["ReceiptHandle"],
-                "body": message["Body"],
-                "attributes": message["Attributes"],
-                "messageAttributes": {},
-                "md5OfBody": message["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": ARN,
-                "awsRegion": "us-east-1",
-            }
-            for message in messages
-        ]
-    }
+    """The event Lambda's poller builds from received messages (the local stack's builder)."""
+    return build_sqs_event(messages, queue_arn=ARN, region="us-east-1")
 
 
 def sqs_event(pipeline: Any, bodies: list[str]) -> dict[str, Any]:
