@@ -15,11 +15,17 @@ Negatives are pairs that must stay apart: for each original, the other article s
 rare words with it (an unrelated article on the same topic, as close as the corpus offers) and
 one random other article. A pair is judged a duplicate as the pipeline judges it: at least one
 LSH band in common (a candidate) and shingle Jaccard at or above the threshold.
+
+Band schemes: the same pairs judged with other numbers of bands and rows (the first
+``bands * rows`` permutations of one signature, as :mod:`newsflow.fingerprints` would compute
+them), with the candidates they make among every pair of unrelated originals. Each band is a
+fingerprint item written per new story, so fewer bands is cheaper as long as recall holds.
 """
 
 from __future__ import annotations
 
 import html as html_lib
+import itertools
 import random
 import time
 from collections import Counter
@@ -36,8 +42,11 @@ from newsflow.fingerprints import (
     ROWS,
     SHINGLE_WORDS,
     Fingerprint,
+    band_keys,
+    band_match_probability,
     fingerprint,
     jaccard,
+    minhash,
 )
 from newsflow.text import count_words, word_tokens
 
@@ -45,6 +54,9 @@ if TYPE_CHECKING:
     from bench.corpus import Page
 
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+# (bands, rows) compared on the same pairs; (16, 4) is the scheme used until December 2026.
+BAND_SCHEMES = ((16, 4), (8, 2), (6, 3), (8, 1), (6, 1), (4, 1), (3, 1), (2, 1))
+SCHEME_PERMUTATIONS = 64
 MIN_WORDS = 150  # shorter texts are not the stories syndication copies
 SEED = 14
 EDITS = ("headline", "dropped", "reordered", "added", "template", "combined")
@@ -181,6 +193,53 @@ def evaluate(pairs: list[Pair]) -> dict[str, Any]:
     return {"thresholds": rows, "by_kind": by_kind}
 
 
+def compare_schemes(
+    pairs: list[Pair], schemes: Sequence[tuple[int, int]] = BAND_SCHEMES
+) -> list[dict[str, Any]]:
+    """Recall, false positives and stray candidates of each (bands, rows) on the same pairs."""
+    signatures: dict[int, tuple[int, ...]] = {}
+
+    def signature(print_: Fingerprint) -> tuple[int, ...]:
+        key = id(print_)
+        if key not in signatures:
+            signatures[key] = minhash(print_.shingles, SCHEME_PERMUTATIONS)
+        return signatures[key]
+
+    originals = list({id(pair.left): pair.left for pair in pairs}.values())
+    results = []
+    for bands, rows in schemes:
+
+        def keys(print_: Fingerprint, bands: int = bands, rows: int = rows) -> set[str]:
+            return set(band_keys(signature(print_), bands, rows)) if print_.shingles else set()
+
+        tp = fp = fn = 0
+        for pair in pairs:
+            said = bool(keys(pair.left) & keys(pair.right)) and (
+                jaccard(pair.left.shingles, pair.right.shingles) >= NEAR_DUPLICATE_THRESHOLD
+            )
+            tp += said and pair.duplicate
+            fp += said and not pair.duplicate
+            fn += (not said) and pair.duplicate
+        original_keys = [keys(print_) for print_ in originals]
+        stray = sum(1 for a, b in itertools.combinations(original_keys, 2) if a & b)
+        unrelated = len(original_keys) * (len(original_keys) - 1) // 2
+        results.append(
+            {
+                "bands": bands,
+                "rows": rows,
+                "items_per_new_story": bands + 1,  # + the exact-text key
+                "recall": round(tp / (tp + fn), 4) if tp + fn else None,
+                "false_positives": fp,
+                "false_negatives": fn,
+                "candidate_odds_at_0_5": round(band_match_probability(0.5, bands, rows), 3),
+                "candidate_odds_at_0_7": round(band_match_probability(0.7, bands, rows), 3),
+                "unrelated_pairs": unrelated,
+                "unrelated_pairs_sharing_a_band": stray,
+            }
+        )
+    return results
+
+
 def run(
     pages: list[Page], originals: int, progress: Callable[[str], None] | None = None
 ) -> dict[str, Any]:
@@ -203,6 +262,7 @@ def run(
     per_article_ms = (time.perf_counter() - started) * 1000 / len(texts)
     pairs = build_pairs(texts, progress)
     result = evaluate(pairs)
+    result["band_schemes"] = compare_schemes(pairs)
     result.update(
         originals=len(texts),
         positives=sum(p.duplicate for p in pairs),

@@ -426,7 +426,25 @@ def duplicates(r: dict[str, Any]) -> str:
             for kind, k in r["by_kind"].items()
         ],
     )  # fmt: skip
-    return "\n\n".join([intro, thresholds, kinds])
+    parts = [intro, thresholds, kinds]
+    if r.get("band_schemes"):
+        scheme_rows = [
+            [f"{b['bands']} x {b['rows']}", b["items_per_new_story"], b["recall"],
+             b["false_positives"], b["candidate_odds_at_0_5"], b["candidate_odds_at_0_7"],
+             f"{b['unrelated_pairs_sharing_a_band']} of {b['unrelated_pairs']}"]
+            for b in r["band_schemes"]
+        ]  # fmt: skip
+        header = [
+            "bands x rows",
+            "items per new story",
+            "recall at the threshold",
+            "false pos.",
+            "odds at 0.5",
+            "odds at 0.7",
+            "unrelated pairs sharing a band",
+        ]
+        parts.append(_table(header, scheme_rows))
+    return "\n\n".join(parts)
 
 
 def sources(r: dict[str, Any]) -> str:

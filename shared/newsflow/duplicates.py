@@ -44,7 +44,7 @@ class FingerprintStorage(Protocol):
     def lookup(self, fingerprint: Fingerprint, article_id: str) -> FingerprintLookup: ...
 
     def register(
-        self, lookup: FingerprintLookup, owner: FingerprintOwner, member: ClusterMember
+        self, lookup: FingerprintLookup, owner: FingerprintOwner, member: ClusterMember | None
     ) -> None: ...
 
 
@@ -120,11 +120,12 @@ class DuplicateDetector:
         title: str | None,
         at: datetime,
     ) -> None:
-        """Claim the article's unclaimed keys and add it to its cluster (after its document)."""
-        self._index.register(
-            verdict.lookup,
-            FingerprintOwner(article_id, article_key, verdict.cluster_id),
-            ClusterMember(
+        """Claim the article's unclaimed keys and, for a copy, add it to its cluster (after its
+        document). A new story gets no member item: it is its cluster's ``cluster_id``."""
+        member = (
+            None
+            if verdict.duplicate_of is None
+            else ClusterMember(
                 cluster_id=verdict.cluster_id,
                 article_id=article_id,
                 url=url,
@@ -133,7 +134,10 @@ class DuplicateDetector:
                 duplicate_kind=verdict.kind,
                 similarity=verdict.similarity,
                 added_at=at,
-            ),
+            )
+        )
+        self._index.register(
+            verdict.lookup, FingerprintOwner(article_id, article_key, verdict.cluster_id), member
         )
 
     def _similarity(self, print_: Fingerprint, candidate: FingerprintOwner) -> float:

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from newsflow.duplicates import DuplicateDetector
 from newsflow.errors import PipelineError, Reason, Stage, TransientError
 from newsflow.fetching import FetchedPage
+from newsflow.fingerprints import BANDS
 from newsflow.models import (
     ArticleStatus,
     Enrichment,
@@ -290,6 +291,41 @@ def test_a_syndicated_copy_with_edits_is_a_near_duplicate_in_the_same_cluster(
     assert handoffs[near].reuse_enrichment_of is None
     assert stack.enrich.run(handoffs[near]).outcome is Outcome.ENRICHED
     assert stack.enricher.texts == [SYNDICATED]
+
+
+def _index_items(stack: Stack) -> dict[str, list[str]]:
+    """The table's fingerprint and cluster item keys, by kind (CONTENT, BAND, CLUSTER)."""
+    items = stack.pipeline.dynamodb.scan(TableName=stack.pipeline.table)["Items"]
+    kinds: dict[str, list[str]] = {}
+    for item in items:
+        pk = item["pk"]["S"]
+        kind = pk.split("#", 1)[0]
+        if kind in ("CONTENT", "BAND", "CLUSTER"):
+            kinds.setdefault(kind, []).append(f"{pk}|{item['sk']['S']}")
+    return kinds
+
+
+def test_a_new_story_writes_its_keys_and_only_a_copy_writes_a_cluster_member(
+    stack: Stack,
+) -> None:
+    # GIVEN a new story
+    original = stack.ingest("https://gazette.example/bridge", STORY)
+    # THEN it claims its exact-text key and one key per band, and writes no cluster member
+    # item (it is its cluster's id: every item is a write unit per new story)
+    written = _index_items(stack)
+    assert len(written["CONTENT"]) == 1
+    assert len(written["BAND"]) == BANDS
+    assert "CLUSTER" not in written
+    # WHEN a near copy arrives
+    near = stack.ingest("https://wire.example/bridge-vote", SYNDICATED)
+    # THEN only the copy has a member item, and the cluster still lists the original first
+    assert _index_items(stack)["CLUSTER"] == [f"CLUSTER#{original}|{near}"]
+    members = stack.index.cluster(original)
+    assert [(m.article_id, m.duplicate_kind) for m in members] == [
+        (original, None),
+        (near, "near"),
+    ]
+    assert members[0].url == "https://gazette.example/bridge"
 
 
 def test_an_unrelated_article_on_the_same_topic_is_not_clustered(stack: Stack) -> None:

@@ -9,6 +9,12 @@ finding the candidates of a new text is one BatchGetItem of its 1 + ``BANDS`` ke
 candidates' parsed documents are where the shingle similarity is confirmed. An owner is never
 replaced: later articles only claim keys that nobody holds yet (one BatchWriteItem), so a key
 keeps pointing at the first article of its story.
+
+What is written is what a query needs, since every item is a write unit per new story: a
+cluster member item only for a copy (the original of a cluster is its ``cluster_id``, and
+:meth:`FingerprintIndex.cluster` reads it from its article item), and the lookups are
+eventually consistent (half the read price): a key written less than about a second earlier by
+another container may be missed, the same race two containers judging at once already have.
 """
 
 from __future__ import annotations
@@ -23,7 +29,15 @@ import boto3
 from newsflow.aws_errors import translated
 from newsflow.errors import Reason, Stage, TransientError
 from newsflow.fingerprints import Fingerprint
-from newsflow.storage.items import batch_write, deserialize_item, query_items, serialize_item
+from newsflow.storage.items import (
+    ARTICLE_SK,
+    article_pk,
+    batch_write,
+    deserialize_item,
+    get_item,
+    query_items,
+    serialize_item,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -102,9 +116,9 @@ class FingerprintIndex:
         )
 
     def register(
-        self, lookup: FingerprintLookup, owner: FingerprintOwner, member: ClusterMember
+        self, lookup: FingerprintLookup, owner: FingerprintOwner, member: ClusterMember | None
     ) -> None:
-        """Claim the unclaimed keys for ``owner`` and add ``member`` to its cluster."""
+        """Claim the unclaimed keys for ``owner`` and add ``member`` (a copy) to its cluster."""
         owner_attributes = {
             "article_id": owner.article_id,
             "article_key": owner.article_key,
@@ -113,23 +127,13 @@ class FingerprintIndex:
         items: list[dict[str, Any]] = [
             {"pk": pk, "sk": FINGERPRINT_SK, **owner_attributes} for pk in lookup.unclaimed
         ]
-        member_item: dict[str, Any] = {
-            "pk": cluster_pk(member.cluster_id),
-            "sk": member.article_id,
-            "article_id": member.article_id,
-            "cluster_id": member.cluster_id,
-            "url": member.url,
-            "title": member.title,
-            "duplicate_of": member.duplicate_of,
-            "duplicate_kind": member.duplicate_kind,
-            "similarity": member.similarity,
-            "added_at": member.added_at.isoformat(),
-        }
-        items.append(member_item)
+        if member is not None:
+            items.append(_member_item(member))
         self._batch_write(items)
 
     def cluster(self, cluster_id: str) -> list[ClusterMember]:
-        """Every member of a cluster, first one first (one Query)."""
+        """Every member of a cluster, first one first (one Query, and one GetItem of the
+        original, which has no member item of its own)."""
         members = [
             ClusterMember(
                 cluster_id=str(item["cluster_id"]),
@@ -149,7 +153,37 @@ class FingerprintIndex:
                 ExpressionAttributeValues=serialize_item({":pk": cluster_pk(cluster_id)}),
             )
         ]
+        if not any(member.article_id == cluster_id for member in members):
+            original = self._original(cluster_id)
+            if original is not None:
+                members.append(original)
         return sorted(members, key=lambda m: (m.added_at, m.article_id))
+
+    def _original(self, cluster_id: str) -> ClusterMember | None:
+        """The first article of a cluster, from its article item (``None`` if it has none)."""
+        item = get_item(
+            self._client,
+            self.table_name,
+            article_pk(cluster_id),
+            ARTICLE_SK,
+            f"reading the original of cluster {cluster_id}",
+        )
+        if item is None or item.get("cluster_id") not in (None, cluster_id):
+            return None
+        try:
+            added_at = datetime.fromisoformat(str(item["created_at"]))
+        except (KeyError, ValueError):
+            return None
+        return ClusterMember(
+            cluster_id=cluster_id,
+            article_id=cluster_id,
+            url=str(item.get("url", "")),
+            title=item.get("title"),
+            duplicate_of=None,
+            duplicate_kind=None,
+            similarity=None,
+            added_at=added_at,
+        )
 
     def _batch_get(self, pks: list[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
@@ -160,7 +194,7 @@ class FingerprintIndex:
                         serialize_item({"pk": pk, "sk": FINGERPRINT_SK})
                         for pk in pks[start : start + _BATCH_GET_SIZE]
                     ],
-                    "ConsistentRead": True,
+                    "ConsistentRead": False,
                 }
             }
             for _ in range(_ATTEMPTS):
@@ -183,6 +217,21 @@ class FingerprintIndex:
     def _batch_write(self, items: Iterable[dict[str, Any]]) -> None:
         requests = [{"PutRequest": {"Item": serialize_item(item)}} for item in items]
         batch_write(self._client, self.table_name, requests, "fingerprint items")
+
+
+def _member_item(member: ClusterMember) -> dict[str, Any]:
+    return {
+        "pk": cluster_pk(member.cluster_id),
+        "sk": member.article_id,
+        "article_id": member.article_id,
+        "cluster_id": member.cluster_id,
+        "url": member.url,
+        "title": member.title,
+        "duplicate_of": member.duplicate_of,
+        "duplicate_kind": member.duplicate_kind,
+        "similarity": member.similarity,
+        "added_at": member.added_at.isoformat(),
+    }
 
 
 def _owner(item: dict[str, Any]) -> FingerprintOwner:
