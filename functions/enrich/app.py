@@ -10,14 +10,14 @@ from functools import lru_cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from newsflow.enrichment import get_enricher
@@ -27,24 +27,19 @@ from newsflow.pipeline import EnrichStage
 from newsflow.records import process_record
 from newsflow.settings import get_enrich_settings
 from newsflow.storage import ArticleTable, DocumentStore
-
-
-class EnrichRecord(SqsRecordModel):
-    """An SQS record whose body stays text: the stage decides what a bad body means."""
-
-    body: str
-
+from newsflow.tracing import make_tracer
 
 SERVICE = "enrich"
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = make_tracer(SERVICE)
 metrics = Metrics(service=SERVICE)
 reporter = RecordReporter(logger, metrics, SERVICE)
 # Report every failed record instead of raising when all fail: SQS retries exactly those
 # records either way, and a raise would count ordinary transient failures as function errors.
-processor = BatchProcessor(
-    event_type=EventType.SQS, model=EnrichRecord, raise_on_entire_batch_failure=False
-)
+# Records stay Powertools' SQSRecord (the body is text: the stage decides what a bad body
+# means). A pydantic record model would import every Powertools event model at cold start, as
+# the batch module does when pydantic is imported before it (tests/unit/coldstart checks both).
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @lru_cache(maxsize=1)
@@ -65,11 +60,11 @@ def _stage() -> EnrichStage:
 
 
 @tracer.capture_method
-def handle_record(record: EnrichRecord) -> dict[str, Any]:
+def handle_record(record: SQSRecord) -> dict[str, Any]:
     return process_record(
-        message_id=record.messageId,
+        message_id=record.message_id,
         body=record.body,
-        receive_count=int(record.attributes.ApproximateReceiveCount),
+        receive_count=int(record.attributes.approximate_receive_count),
         parse_body=parse_enrich_body,
         stage=_stage(),
         reporter=reporter,
