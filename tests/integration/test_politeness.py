@@ -18,6 +18,7 @@ import pytest
 from newsflow.errors import PermanentError, Reason, TransientError
 from newsflow.fetching import SafeFetcher
 from newsflow.politeness import (
+    GateDecision,
     HostGate,
     HostNotReadyError,
     HostPacer,
@@ -25,6 +26,7 @@ from newsflow.politeness import (
     RobotsCache,
     RobotsPolicy,
 )
+from newsflow.politeness.gate import SEND_JITTER_GUARD_SECONDS
 from newsflow.politeness.polite import HOST_BACKOFF, RATE_LIMITED, ROBOTS_UNAVAILABLE
 from newsflow.settings import FetchPolicy
 
@@ -100,6 +102,10 @@ class AtomicDynamoDB:
     def __init__(self) -> None:
         self._client = boto3.client("dynamodb", region_name="us-east-1")
 
+    @property
+    def meta(self) -> Any:
+        return self._client.meta
+
     def __getattr__(self, name: str) -> Any:
         call = getattr(self._client, name)
 
@@ -113,15 +119,22 @@ class AtomicDynamoDB:
 POLICY = FetchPolicy(NEWSFLOW_ALLOW_LOOPBACK=True, USER_AGENT=USER_AGENT, FETCH_TIMEOUT_SECONDS=5)
 
 
-def container(table: str, rps: float, *, robots: bool = True, clock: Any = time.time) -> Any:
+def container(
+    table: str,
+    rps: float,
+    *,
+    robots: bool = True,
+    clock: Any = time.time,
+    dynamodb: AtomicDynamoDB | None = None,
+) -> Any:
     """What one FetchFunction container builds: its own clients, gate, robots policy, fetcher."""
-    dynamodb: Any = AtomicDynamoDB()
-    gate = HostGate(table, dynamodb, requests_per_second=rps, clock=clock)
+    client: Any = dynamodb or AtomicDynamoDB()
+    gate = HostGate(table, client, requests_per_second=rps, clock=clock)
     pacer = HostPacer(gate, max_wait_seconds=10.0)
     policy = (
         RobotsPolicy(
             fetcher=SafeFetcher(POLICY),
-            cache=RobotsCache(table, dynamodb),
+            cache=RobotsCache(table, client),
             user_agent=USER_AGENT,
             before_fetch=pacer.wait_for_url,
             clock=clock,
@@ -179,6 +192,88 @@ def test_a_slot_too_far_away_is_a_deferral_not_a_wait(pipeline: Any) -> None:
     # THEN it is told to defer for about the rest of the interval; another host is free
     assert decision.defer_seconds is not None and 95 < decision.defer_seconds <= 100.1
     assert gate.acquire("other.example.com", max_wait=5).wait_seconds == 0
+
+
+def dynamodb_calls(client: Any) -> list[str]:
+    """The names of the DynamoDB operations ``client`` makes from now on."""
+    calls: list[str] = []
+    client.meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: calls.append(model.name)
+    )
+    return calls
+
+
+def test_a_free_host_takes_its_slot_in_one_write(pipeline: Any) -> None:
+    # GIVEN a host nobody has asked for, and one whose last slot is long past
+    now = [1_000_000.0]
+    gate = HostGate(pipeline.table, pipeline.dynamodb, requests_per_second=1, clock=lambda: now[0])
+    assert gate.acquire("old.example.com", max_wait=5).granted
+    now[0] += 60
+    calls = dynamodb_calls(pipeline.dynamodb)
+    # WHEN each is asked for
+    fresh = gate.acquire("new.example.com", max_wait=5)
+    again = gate.acquire("old.example.com", max_wait=5)
+    # THEN both start now, each after one conditional UpdateItem and no read
+    assert fresh == again == GateDecision(wait_seconds=0.0)
+    assert calls == ["UpdateItem", "UpdateItem"]
+
+
+def test_a_busy_host_learns_its_next_slot_from_the_failed_write(pipeline: Any) -> None:
+    # GIVEN two containers' gates on a host paced at 1 request per second; the first has just
+    # taken its slot
+    now = [1_000_000.0]
+    first, second = (
+        HostGate(pipeline.table, pipeline.dynamodb, requests_per_second=1, clock=lambda: now[0])
+        for _ in range(2)
+    )
+    assert first.acquire("news.example.com", max_wait=5).granted
+    calls = dynamodb_calls(pipeline.dynamodb)
+    interval = round(1 + SEND_JITTER_GUARD_SECONDS, 3)
+
+    def asking(gate: HostGate, max_wait: float) -> tuple[float, float | None, int]:
+        """(wait, defer, DynamoDB calls made)"""
+        before = len(calls)
+        decision = gate.acquire("news.example.com", max_wait=max_wait)
+        defer = decision.defer_seconds
+        return round(decision.wait_seconds, 3), defer and round(defer, 3), len(calls) - before
+
+    # WHEN the second container asks: its "free by now" write fails and returns the item, so
+    # a second write takes the next slot (no read)
+    assert asking(second, 5) == (interval, None, 2)
+    # THEN asking again it knows the slot after that is too far for half a second: no call
+    assert asking(second, 0.5) == (0.0, round(2 * interval, 3), 0)
+    # AND able to wait, it takes that slot in one write
+    assert asking(second, 5) == (round(2 * interval, 3), None, 1)
+    # AND the first container, whose view is stale, learns the next slot from its failed write
+    assert asking(first, 5) == (round(3 * interval, 3), None, 2)
+    assert set(calls) == {"UpdateItem"}
+
+
+def test_a_back_off_set_elsewhere_stops_a_container_that_knows_the_next_slot(
+    pipeline: Any,
+) -> None:
+    # GIVEN a container that knows a host's next slot, and another that backs the host off
+    now = [1_000_000.0]
+    gate = HostGate(pipeline.table, pipeline.dynamodb, requests_per_second=1, clock=lambda: now[0])
+    assert gate.acquire("news.example.com", max_wait=5).granted
+    HostGate(pipeline.table, pipeline.dynamodb, clock=lambda: now[0]).back_off(
+        "news.example.com", 120
+    )
+    # WHEN / THEN the first container asks for the slot it knows, and is told to defer
+    decision = gate.acquire("news.example.com", max_wait=5)
+    assert decision.defer_seconds is not None and round(decision.defer_seconds, 3) == 120
+
+
+def test_a_backed_off_host_is_not_taken_even_when_its_slot_is_free(pipeline: Any) -> None:
+    # GIVEN a host that asked to be left alone for 60 s, with no request slot taken yet
+    now = [1_000_000.0]
+    gate = HostGate(pipeline.table, pipeline.dynamodb, requests_per_second=1, clock=lambda: now[0])
+    gate.back_off("busy.example.com", 60)
+    # WHEN / THEN a request is deferred until the back-off ends, and one after it goes
+    deferred = gate.acquire("busy.example.com", max_wait=5).defer_seconds
+    assert deferred is not None and round(deferred, 3) == 60
+    now[0] += 61
+    assert gate.acquire("busy.example.com", max_wait=5) == GateDecision(wait_seconds=0.0)
 
 
 def test_robots_disallow_fails_the_url_for_good_and_allows_the_rest(
@@ -280,6 +375,30 @@ def test_robots_txt_is_cached_in_the_table_for_other_containers_until_it_expires
     _, _, third = container(pipeline.table, 100, clock=lambda: now[0])
     assert third.check(site.url("/private/a")).allowed
     assert site.hits("/robots.txt") == 2
+
+
+def test_a_warm_container_checks_robots_txt_without_a_call_until_its_copy_expires(
+    pipeline: Any, site: TimedSite
+) -> None:
+    # GIVEN a container that has read a host's robots.txt once
+    now = [time.time()]
+    site.robots("User-agent: *\nDisallow: /private\n")
+    dynamodb = AtomicDynamoDB()
+    _, _, policy = container(pipeline.table, 100, clock=lambda: now[0], dynamodb=dynamodb)
+    assert not policy.check(site.url("/private/a")).allowed
+    calls = dynamodb_calls(dynamodb)
+    # WHEN it checks more URLs of that host within 24 h
+    now[0] += 24 * 3600 - 60
+    verdicts = [policy.check(site.url(path)).allowed for path in ("/private/b", "/news/c")]
+    # THEN its own copy answers: no DynamoDB call, no download
+    assert verdicts == [False, True]
+    assert calls == [] and site.hits("/robots.txt") == 1
+    # AND once the copy is 24 h old it reads the table (expired there too) and downloads again
+    site.robots("User-agent: *\nAllow: /\n")
+    now[0] += 61
+    assert policy.check(site.url("/private/a")).allowed
+    assert site.hits("/robots.txt") == 2
+    assert calls == ["GetItem", "UpdateItem", "PutItem"]  # cache read, host slot, cache write
 
 
 @pytest.mark.parametrize(("status", "retry_after"), [(429, "120"), (503, "120"), (429, None)])
