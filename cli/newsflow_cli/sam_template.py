@@ -190,9 +190,10 @@ def translate(template: TemplateDict, region: str) -> TemplateDict:
     # The translator only needs a region (for ARNs); no call leaves this process.
     session = boto3.Session(region_name=region)
     translator = Translator(None, Parser(), boto_session=session)
+    prepared = decide_before_sam(template, parameter_values(template, {}, {}))
     try:
         result: TemplateDict = translator.translate(
-            copy.deepcopy(template), parameter_values={}, get_managed_policy_map=dict
+            prepared, parameter_values={}, get_managed_policy_map=dict
         )
     except InvalidDocumentException as exc:
         causes = "; ".join(str(cause) for cause in exc.causes) or str(exc)
@@ -302,6 +303,34 @@ def resolve_conditions(template: TemplateDict, parameters: dict[str, Any]) -> Te
     for section in ("Resources", "Outputs"):
         if isinstance(result.get(section), dict):
             result[section] = walk(result[section])
+    return result
+
+
+# SAM function properties the SAM transform resolves itself (an alias name becomes a logical id),
+# so it refuses an Fn::If there. On AWS the AWS::LanguageExtensions transform, listed before
+# SAM's, decides those conditions first; these do the same before translating here.
+_DECIDED_BEFORE_SAM = ("AutoPublishAlias", "VersionDeletionPolicy")
+
+
+def decide_before_sam(template: TemplateDict, parameters: dict[str, Any]) -> TemplateDict:
+    """Copy of ``template`` whose functions' ``AutoPublishAlias`` and ``VersionDeletionPolicy``
+    ``Fn::If``s are decided from ``parameters`` (an ``AWS::NoValue`` result removes the key)."""
+    result = copy.deepcopy(template)
+    conditions = Conditions(result, parameters)
+    for resource in resources(result).values():
+        if resource.get("Type") != _SAM_FUNCTION:
+            continue
+        props = resource.get("Properties") or {}
+        for key in _DECIDED_BEFORE_SAM:
+            value = props.get(key)
+            if not (isinstance(value, dict) and list(value) == ["Fn::If"]):
+                continue
+            name, when_true, when_false = value["Fn::If"]
+            chosen = when_true if conditions.value(name) else when_false
+            if chosen == _NO_VALUE:
+                del props[key]
+            else:
+                props[key] = chosen
     return result
 
 

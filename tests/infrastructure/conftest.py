@@ -8,7 +8,6 @@ venvs (``make tools``); tests that need them skip with the command to run when t
 
 from __future__ import annotations
 
-import copy
 import os
 import subprocess
 from collections.abc import Iterator
@@ -35,15 +34,21 @@ def sam_template() -> Template:
     return result
 
 
-@pytest.fixture(scope="session")
-def translated(sam_template: Template) -> Template:
-    """The template after the SAM transform: what CloudFormation actually creates."""
+def translate(sam_template: Template, parameters: dict[str, str] | None = None) -> Template:
+    """The template after the transforms, as `sam deploy` with these parameter overrides.
+
+    ``AWS::LanguageExtensions`` runs first on AWS: it decides the ``Fn::If`` the SAM transform
+    cannot take (``decide_before_sam``), then aws-sam-translator does the rest.
+    """
     from samtranslator.parser.parser import Parser
     from samtranslator.translator.translator import Translator
 
+    from newsflow_cli.sam_template import decide_before_sam, parameter_values
+
     session = boto3.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name=REGION)
     translator = Translator(None, Parser(), boto_session=session)
-    packaged = copy.deepcopy(sam_template)
+    overrides = dict(parameters or {})
+    packaged = decide_before_sam(sam_template, parameter_values(sam_template, overrides, {}))
     for logical_id, resource in packaged["Resources"].items():
         # What `sam package` does: local code folders become uploaded S3 objects.
         props = resource.get("Properties", {})
@@ -51,9 +56,15 @@ def translated(sam_template: Template) -> Template:
             if isinstance(props.get(key), str) and not props[key].startswith("s3://"):
                 props[key] = f"s3://packaged-code/{logical_id}.zip"
     result: Template = translator.translate(
-        packaged, parameter_values={}, get_managed_policy_map=dict
+        packaged, parameter_values=overrides, get_managed_policy_map=dict
     )
     return result
+
+
+@pytest.fixture(scope="session")
+def translated(sam_template: Template) -> Template:
+    """The template after the SAM transform: what CloudFormation actually creates."""
+    return translate(sam_template)
 
 
 @dataclass(frozen=True)
