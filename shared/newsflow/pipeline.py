@@ -43,7 +43,7 @@ from newsflow.models import (
 )
 from newsflow.politeness.deferral import DeferralError, Deferrer
 from newsflow.refresh import Refresher
-from newsflow.settings import MIN_ENRICH_WORDS
+from newsflow.settings import MAX_ENTITY_ITEMS, MIN_ENRICH_WORDS
 from newsflow.storage.items import RetryNote
 from newsflow.storage.layout import (
     ARTICLES_PREFIX,
@@ -74,7 +74,7 @@ if TYPE_CHECKING:
     from newsflow.fetching import FetchedPage
 
 MAX_STORED_URL = MAX_URL_LENGTH
-TOP_ENTITIES_ON_ITEM = 10
+TOP_ENTITIES_ON_ITEM = 5  # what `get` shows; the enriched document has every entity
 
 
 class PageFetcher(Protocol):
@@ -512,7 +512,7 @@ class EnrichStage:
         documents: DocumentStorage,
         table: ArticleStorage,
         min_words: int = MIN_ENRICH_WORDS,
-        max_entity_items: int = 25,
+        max_entity_items: int = MAX_ENTITY_ITEMS,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._enricher = enricher

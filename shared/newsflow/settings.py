@@ -56,6 +56,8 @@ class FetchSettings(BaseModel):
 
 # Fewer words than this (newsflow.text.count_words) is too little text to enrich.
 MIN_ENRICH_WORDS: Final = 20
+# Entity index items per article by default: the most salient entities, what an article is about.
+MAX_ENTITY_ITEMS: Final = 5
 
 
 class EnrichSettings(BaseModel):
@@ -68,8 +70,14 @@ class EnrichSettings(BaseModel):
         MIN_ENRICH_WORDS
     )
     MAX_ENTITY_ITEMS: Annotated[
-        int, Field(ge=0, description="Entity index items written per article.")
-    ] = 25
+        int,
+        Field(
+            ge=0,
+            description="Entity index items written per article: its most salient entities "
+            "(`newsflow entity NAME` finds the articles about NAME; the enriched document keeps "
+            "every entity). Each is one write unit per article.",
+        ),
+    ] = MAX_ENTITY_ITEMS
 
 
 @lru_cache(maxsize=1)

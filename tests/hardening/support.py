@@ -31,6 +31,7 @@ from botocore.exceptions import ClientError
 from newsflow.errors import PermanentError
 from newsflow.models import IngestMessage, parse_ingest_body
 from newsflow.storage import ARTICLE_SK, deserialize_item
+from newsflow.storage.articles import indexed_entity_keys
 from newsflow.urls import article_id_for, canonicalize_url, fallback_article_id
 from newsflow_cli.dead_letters import dead_letter_queues, redrive
 from newsflow_cli.lambda_runtime import ContainerPool, Invocation
@@ -456,8 +457,8 @@ def assert_no_duplicates_or_leftovers(pipeline: Any) -> None:
         article = articles.get(article_id)
         assert article is not None, f"entity items of an unknown article {article_id}"
         assert article["status"] == "ENRICHED", f"entity items of a {article['status']} article"
-        listed = {tuple(k.split("|", 1)) for k in article.get("entity_keys", [])}
-        assert keys == listed, f"entity items of {article_id} differ from its entity_keys"
+        listed = set(indexed_entity_keys(article, article_id))
+        assert keys == listed, f"entity items of {article_id} differ from its entity_index"
 
 
 def ingest_body(url: str, **fields: Any) -> str:

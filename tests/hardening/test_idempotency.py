@@ -130,7 +130,7 @@ def test_one_url_fetched_by_two_instances_at_once_is_one_article(
     articles = article_items(pipeline)
     assert [a["status"] for a in articles.values()] == ["ENRICHED"]
     assert_no_duplicates_or_leftovers(pipeline)
-    assert articles[results[0].article_id]["entity_keys"]
+    assert articles[results[0].article_id]["entity_index"]
 
 
 class TogetherEnricher:

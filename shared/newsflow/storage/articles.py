@@ -20,6 +20,7 @@ from newsflow.storage.items import (
     RetryNote,
     article_pk,
     batch_write,
+    compact_article,
     complete_record,
     entity_pk,
     get_item,
@@ -29,6 +30,41 @@ from newsflow.storage.limits import TRUNCATED_ATTRIBUTE, clamp_attributes
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+
+ENTITY_PREFIX = "ENTITY#"
+ENTITY_DAY = "entity_day"  # the day in the sort key of the article's entity index items
+ENTITY_INDEX = "entity_index"  # "<type>#<normalised name>" of each of its entity index items
+LEGACY_ENTITY_KEYS = "entity_keys"  # every index key, as items written before December 2026 hold
+
+
+def _entity_day(article: EnrichedArticle) -> str:
+    day = article.published or (article.fetched_at.date() if article.fetched_at else None)
+    return day.isoformat() if day else "0000-00-00"
+
+
+def _entity_key(text: str, kind: str, day: str, article_id: str) -> tuple[str, str] | None:
+    """The (pk, sk) of an entity index item; ``None`` for a name that normalises to nothing."""
+    pk = entity_pk(text)
+    return None if pk == ENTITY_PREFIX else (pk, f"{day}#{article_id}#{kind}")
+
+
+def indexed_entity_keys(item: Mapping[str, Any], article_id: str) -> list[tuple[str, str]]:
+    """The (pk, sk) of every entity index item an article item says its enrichment wrote."""
+    legacy = item.get(LEGACY_ENTITY_KEYS) or []
+    keys = [(k.split("|", 1)[0], k.split("|", 1)[1]) for k in legacy if "|" in k]
+    day = item.get(ENTITY_DAY)
+    if day:
+        for compact in item.get(ENTITY_INDEX) or []:
+            kind, _, name = str(compact).partition("#")
+            keys.append((f"{ENTITY_PREFIX}{name}", f"{day}#{article_id}#{kind}"))
+    return keys
+
+
+def _compact(key: tuple[str, str]) -> str:
+    """``(ENTITY#<name>, <day>#<article_id>#<type>)`` -> ``<type>#<name>``."""
+    pk, sk = key
+    return f"{sk.rsplit('#', 1)[1]}#{pk.removeprefix(ENTITY_PREFIX)}"
 
 
 class ArticleTable:
@@ -73,8 +109,11 @@ class ArticleTable:
         survives, so re-enriching can delete the ones that no longer apply.
         """
         attributes = record.model_dump(mode="json", exclude_none=True)
-        created_at = attributes.pop("created_at")
+        # What the item can rebuild on read is not stored (every write is billed per KB).
+        dropped = compact_article(attributes)
         attributes.pop("attempts", None)
+        created_at = attributes["created_at"]
+        attributes.pop("created_at")
         cut_by_the_parser = attributes.pop(TRUNCATED_ATTRIBUTE, [])
         sort_day = record.published or record.created_at.date()
         if record.domain:
@@ -89,7 +128,7 @@ class ArticleTable:
             remove=[
                 "failure", "failure_reason", "failed_at", "handoff_at",
                 "sentiment", "top_entities", "enriched_key", "language_supported",
-                TRUNCATED_ATTRIBUTE,
+                TRUNCATED_ATTRIBUTE, *dropped,
             ],
         )  # fmt: skip
 
@@ -159,34 +198,38 @@ class ArticleTable:
         new_keys = self._put_entity_items(article, max_entity_items)
         stale = set(self._entity_keys(article.article_id)) - set(new_keys)
         self._delete_items(stale)
+        values: dict[str, Any] = {
+            "status": ArticleStatus.ENRICHED.value,
+            "enriched_key": enriched_key,
+            "sentiment": article.sentiment.model_dump(mode="json") if article.sentiment else None,
+            "language_supported": article.enrichment.language_supported,
+            "top_entities": [entity.model_dump(mode="json") for entity in top_entities],
+            "updated_at": at.isoformat(),
+        }
+        removed = ["failure", "failure_reason", "failed_at", LEGACY_ENTITY_KEYS]
+        # Which entity index items exist, compactly: their day once, then type and name each
+        # (a re-fetch keeps these, so the next enrichment can delete what no longer applies).
+        if new_keys:
+            values[ENTITY_DAY] = _entity_day(article)
+            values[ENTITY_INDEX] = [_compact(key) for key in new_keys]
+        else:
+            removed += [ENTITY_DAY, ENTITY_INDEX]
         self._update(
-            article.article_id,
-            "recording enrichment of",
-            set_values={
-                "status": ArticleStatus.ENRICHED.value,
-                "enriched_key": enriched_key,
-                "sentiment": article.sentiment.model_dump(mode="json")
-                if article.sentiment
-                else None,
-                "language_supported": article.enrichment.language_supported,
-                "top_entities": [entity.model_dump(mode="json") for entity in top_entities],
-                "entity_keys": [f"{pk}|{sk}" for pk, sk in new_keys],
-                "updated_at": at.isoformat(),
-            },
-            remove=["failure", "failure_reason", "failed_at"],
+            article.article_id, "recording enrichment of", set_values=values, remove=removed
         )
 
     def _entity_keys(self, article_id: str) -> list[tuple[str, str]]:
+        """The entity index items the article's last enrichment wrote (``entity_day`` and
+        ``entity_index``; an item written before those holds every key in ``entity_keys``)."""
         item = get_item(
             self._client,
             self.table_name,
             article_pk(article_id),
             ARTICLE_SK,
             f"reading entity keys of {article_id}",
-            projection="entity_keys",
+            projection=f"{LEGACY_ENTITY_KEYS}, {ENTITY_DAY}, {ENTITY_INDEX}",
         )
-        stored = (item or {}).get("entity_keys", [])
-        return [(k.split("|", 1)[0], k.split("|", 1)[1]) for k in stored if "|" in k]
+        return indexed_entity_keys(item or {}, article_id)
 
     def _update(
         self,
@@ -253,19 +296,20 @@ class ArticleTable:
             )
 
     def _put_entity_items(self, article: EnrichedArticle, limit: int) -> list[tuple[str, str]]:
+        """Index items for the ``limit`` most salient entities (the document keeps them all)."""
         assert article.article_id is not None  # checked by save_enriched
         day = article.published or (article.fetched_at.date() if article.fetched_at else None)
-        day_text = day.isoformat() if day else "0000-00-00"
+        day_text = _entity_day(article)
         keys: list[tuple[str, str]] = []
         items: list[dict[str, Any]] = []
         seen: set[tuple[str, str]] = set()
         for entity in article.entities[:limit]:
-            pk = entity_pk(entity.text)
-            sk = f"{day_text}#{article.article_id}#{entity.type}"
-            if pk == "ENTITY#" or (pk, sk) in seen:
+            key = _entity_key(entity.text, entity.type, day_text, article.article_id)
+            if key is None or key in seen:
                 continue
-            seen.add((pk, sk))
-            keys.append((pk, sk))
+            pk, sk = key
+            seen.add(key)
+            keys.append(key)
             items.append(
                 {
                     "pk": pk,

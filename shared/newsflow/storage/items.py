@@ -22,6 +22,14 @@ from newsflow.aws_errors import translated
 from newsflow.enrichment.aggregation import normalise_entity_key
 from newsflow.errors import Reason, Stage, TransientError
 from newsflow.models import ArticleRecord, Failure
+from newsflow.storage.layout import (
+    ARTICLES_PREFIX,
+    ENRICHED_PREFIX,
+    RAW_PREFIX,
+    day_of_key,
+    document_key,
+    version_stem,
+)
 from newsflow.storage.limits import ENTITY_KEY_BYTES, clamp_utf8
 
 if TYPE_CHECKING:
@@ -36,7 +44,10 @@ DOMAIN_INDEX = "DomainDateIndex"
 FAILURES_INDEX = "FailuresIndex"
 
 # Attributes that only exist to feed an index; stripped when reading a record back.
-INDEX_ATTRIBUTES = ("pk", "sk", "domain_sk", "failure_reason", "failed_at", "entity_keys")
+INDEX_ATTRIBUTES = (
+    "pk", "sk", "domain_sk", "failure_reason", "failed_at",
+    "entity_keys", "entity_day", "entity_index",
+)  # fmt: skip
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -88,10 +99,95 @@ def entity_pk(name: str) -> str:
 
 
 def article_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
-    """An article item's own attributes: index-only ones dropped, ``article_id`` filled in."""
+    """An article item's own attributes: index-only ones dropped, ``article_id`` filled in,
+    and the one-entry version history the item does not store (:func:`stored_versions`)."""
     attributes = {k: v for k, v in item.items() if k not in INDEX_ATTRIBUTES}
     attributes["article_id"] = article_id_of(item)
+    if "raw_key" not in attributes and attributes.get("article_key"):
+        attributes["raw_key"] = raw_key_beside(str(attributes["article_key"]))
+    if "versions" not in attributes:
+        first = first_version(attributes)
+        if first is not None:
+            attributes["versions"] = [first]
     return attributes
+
+
+def raw_key_beside(article_key: str) -> str | None:
+    """The raw page stored with a parsed document: same partition, same name (layout.py)."""
+    head = f"{ARTICLES_PREFIX}/"
+    if not (article_key.startswith(head) and article_key.endswith(".json")):
+        return None
+    return f"{RAW_PREFIX}/{article_key[len(head) : -len('.json')]}.html.gz"
+
+
+def compact_article(attributes: dict[str, Any]) -> list[str]:
+    """Drop what an article item can rebuild on read (see :func:`article_attributes`): its id
+    (the key holds it), the raw page's key (beside the parsed document's), empty metadata and
+    a one-entry version history. Returns the dropped names an update must REMOVE.
+
+    Every write of the item is billed per started KB of it, so what is derivable is not stored.
+    """
+    removed = []
+    if "versions" in attributes and stored_versions(attributes) is None:
+        attributes.pop("versions")
+        removed.append("versions")
+    article_key = attributes.get("article_key")
+    if article_key and attributes.get("raw_key") == raw_key_beside(str(article_key)):
+        attributes.pop("raw_key")
+        removed.append("raw_key")
+    if attributes.get("metadata") == {}:
+        attributes.pop("metadata")
+    attributes.pop("article_id", None)
+    return removed
+
+
+def first_version(attributes: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The history entry of an article's only version, rebuilt from the item's own attributes.
+
+    The version's documents, its text hash, and the first fetch time (``created_at``): what
+    :func:`newsflow.versions.version_entry` wrote for it. ``None`` without a parsed document.
+    """
+    article_key = attributes.get("article_key")
+    if not article_key or not attributes.get("created_at"):
+        return None
+    version = int(attributes.get("version") or 1)
+    day = day_of_key(str(article_key))
+    stem = version_stem(str(attributes["article_id"]), version)
+    return {
+        "version": version,
+        "article_key": article_key,
+        "enriched_key": document_key(ENRICHED_PREFIX, stem, day) if day else None,
+        "text_sha256": attributes.get("text_sha256"),
+        "fetched_at": attributes["created_at"],
+    }
+
+
+def stored_versions(attributes: Mapping[str, Any]) -> list[Any] | None:
+    """The ``versions`` to store, or ``None`` when :func:`first_version` rebuilds it on read.
+
+    An article fetched once (most of them) has one entry that repeats its own attributes; not
+    storing it keeps the item small (every write is billed per started KB of the item).
+    """
+    history = attributes.get("versions")
+    if not history:
+        return None
+    if len(history) == 1 and _same_entry(history[0], first_version(attributes)):
+        return None
+    return list(history)
+
+
+def _same_entry(stored: Mapping[str, Any], rebuilt: Mapping[str, Any] | None) -> bool:
+    if rebuilt is None:
+        return False
+    keys = ("version", "article_key", "enriched_key", "text_sha256")
+    if any(stored.get(key) != rebuilt.get(key) for key in keys):
+        return False
+    try:
+        return datetime.fromisoformat(str(stored["fetched_at"])) == datetime.fromisoformat(
+            str(rebuilt["fetched_at"])
+        )
+    except (KeyError, ValueError):
+        return False
 
 
 def article_record(item: Mapping[str, Any]) -> ArticleRecord:
