@@ -130,6 +130,30 @@ StateDirOption = Annotated[
     Path,
     typer.Option("--state-dir", help="Where the local stack records itself.", hidden=True),
 ]
+FromBuildOption = Annotated[
+    bool,
+    typer.Option(
+        "--from-build",
+        help="Run the functions from `sam build` output (.aws-sam/build beside the template)"
+        " with the runtime's python3.12, so a package missing from a build fails as on AWS.",
+    ),
+]
+MaxWorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-workers",
+        min=1,
+        help="At most this many worker processes per function (default: the event source"
+        " mapping's MaximumConcurrency).",
+        show_default=False,
+    ),
+]
+
+
+def _build_dir(template: Path, from_build: bool) -> Path | None:
+    """``.aws-sam/build`` beside the template, when the functions run from the build."""
+    return template.resolve().parent / ".aws-sam" / "build" if from_build else None
+
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -329,6 +353,8 @@ def demo(
     template: TemplateOption = Path("template.yaml"),
     timeout: Annotated[float, typer.Option(help="Give up waiting for the queues after s.")] = 300,
     parameter_overrides: ParameterOverridesOption = None,
+    from_build: FromBuildOption = False,
+    max_workers: MaxWorkersOption = None,
     sources_file: Annotated[
         Path | None,
         typer.Option(
@@ -351,7 +377,8 @@ def demo(
     with console.status("starting the local stack (moto + template.yaml) and the page server"):
         stack = LocalStack.start(template, parameters=parameters)
     with stack, PageServer() as pages:
-        target = local_target(stack)
+        target = local_target(stack, build_dir=_build_dir(template, from_build))
+        target.max_workers = max_workers
         console.print(
             f"local stack [bold]{stack.stack_name}[/] at {stack.endpoint_url}, "
             f"sample pages at {pages.base_url}, "
@@ -429,6 +456,8 @@ def local_up(
     state_dir: StateDirOption = STATE_DIR,
     logs: Annotated[bool, typer.Option(help="Echo the functions' logs.")] = False,
     parameter_overrides: ParameterOverridesOption = None,
+    from_build: FromBuildOption = False,
+    max_workers: MaxWorkersOption = None,
 ) -> None:
     """Start the local stack and keep running its functions until Ctrl-C."""
     console = _stdout()
@@ -444,7 +473,8 @@ def local_up(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with stack, PageServer() as pages:
-        target = local_target(stack)
+        target = local_target(stack, build_dir=_build_dir(template, from_build))
+        target.max_workers = max_workers
         path = write_state(
             target,
             state_dir,
@@ -476,6 +506,7 @@ def local_up(
         except KeyboardInterrupt:
             console.print("stopping")
         finally:
+            poller.close()
             remove_state(state_dir)
 
 

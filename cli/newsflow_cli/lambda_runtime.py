@@ -1,65 +1,62 @@
-"""A Docker-free stand-in for the Lambda Python runtime: one "container" per function.
+"""A Docker-free stand-in for the Lambda Python runtime: each container is a worker process.
 
-A container imports the handler module named by the function's ``Handler`` from its code
-folder (by file path, under a module name of its own) with the function's environment set, then
-calls the handler with a Lambda-shaped context. Like a real container it keeps its module, its
-clients and its caches between invocations.
+A :class:`FunctionContainer` is one execution environment of a function: a child process
+(``lambda_worker.py``, standard library only) started with the function's environment, which
+imports the handler named by ``Handler`` on its first invocation (a real cold start) and keeps
+its module, clients and caches for the next ones. Containers of one function never share
+module state, and they run at the same time, each on its own interpreter.
 
-What a real container isolates and this process must emulate:
+Where the code comes from:
 
-* **environment**: ``os.environ`` holds the function's variables (plus endpoint and credentials
-  for the local stack) only while the container imports or runs, and is restored afterwards;
-* **modules**: the layer packages (e.g. ``newsflow``) and the code folder's own modules are
-  private to the container - swapped into ``sys.modules`` while it runs - so a settings cache
-  or a client built by one function (or by an earlier stack in the same process) never leaks
-  into another;
-* **logs**: stdout/stderr written while the container runs (Powertools JSON logs and metrics)
-  are captured per invocation, like CloudWatch Logs, and optionally echoed.
+* by default the template's code folders (``functions/fetch`` + the layer folder ``shared``)
+  with this environment's interpreter and packages;
+* ``--from-build`` (:class:`BuildLocation`): the ``sam build`` output, ``.aws-sam/build/<Id>``
+  and each layer's ``python/`` folder, run by the function's runtime interpreter (python3.12)
+  in isolated mode without ``site-packages``. A package missing from the build fails the
+  invocation with ``Runtime.ImportModuleError``, as it would on AWS.
 
-Invocations are serialised by a lock: the environment and ``sys.modules`` are process-wide.
+An invocation that outlives the function's ``Timeout`` is stopped by ending the process, as
+Lambda ends the environment; the next invocation starts a fresh one. A process that dies is
+reported like Lambda's ``Runtime.ExitError``.
+
+:class:`ContainerPool` holds the containers of every function: the poller leases one per batch
+(an idle one, or a new one while the function has fewer than its concurrency limit).
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
-import io
+import functools
+import json
 import os
-import re
+import selectors
+import shutil
+import subprocess
 import sys
 import threading
 import time
-import traceback
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
+from newsflow_cli import sam_template
 from newsflow_cli.stacks import FunctionSpec
 
-_RUNTIME_LOCK = threading.RLock()
-_SAFE_NAME = re.compile(r"[^0-9A-Za-z_]")
+WORKER_SCRIPT = Path(__file__).with_name("lambda_worker.py")
+# Time a worker gets beyond the function's Timeout before it is stopped: the pipe and JSON.
+_TIMEOUT_GRACE_SECONDS = 1.0
+_STOP_WAIT_SECONDS = 5.0
 
 
-class LambdaContext:
-    """The attributes and method of the context object the Python runtime passes."""
+class WorkerError(Exception):
+    """An error the worker reported (by type name and message), or the worker's own failure."""
 
-    def __init__(self, spec: FunctionSpec, request_id: str | None = None) -> None:
-        self.function_name = spec.function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = spec.function_arn
-        self.memory_limit_in_mb = spec.memory_size
-        self.aws_request_id = request_id or str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{spec.function_name}"
-        self.log_stream_name = f"local/[$LATEST]{self.aws_request_id.replace('-', '')}"
-        self.identity = None
-        self.client_context = None
-        self._deadline = time.monotonic() + spec.timeout
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(f"{error_type}: {message}")
+        self.error_type = error_type
+        self.message = message
 
 
 @dataclass
@@ -76,60 +73,92 @@ class Invocation:
     duration_ms: float = 0.0
     timed_out: bool = False
     cold_start: bool = False
+    init_ms: float = 0.0
+    pid: int | None = None
+    started: float = 0.0  # wall clock (time.time()) in the worker
+    finished: float = 0.0
 
     @property
     def ok(self) -> bool:
         return self.error is None and not self.timed_out
 
 
-class _LogRouter(io.TextIOBase):
-    """The stdout/stderr every container sees: writes go to the running invocation's log.
+# --------------------------------------------------------------------------- where code comes from
 
-    One object for the whole process, because logging handlers created at import time keep the
-    stream they saw (and ``logging`` loggers are process-wide, so a second container of the same
-    service reuses the first one's handler). Writes while no container runs go to stderr.
+
+@functools.cache
+def find_runtime_python(runtime: str) -> str:
+    """The interpreter of a Lambda runtime (``python3.12``): on PATH, else pyenv's.
+
+    The same search as the Makefile's for ``sam build``; a pyenv shim on PATH that has no such
+    version selected does not count.
     """
+    version = runtime.removeprefix("python")
+    name = f"python{version}"
+    candidates: list[str] = []
+    on_path = shutil.which(name)
+    if on_path:
+        candidates.append(on_path)
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        prefixes = subprocess.run(  # noqa: S603 - pyenv found on PATH, fixed arguments
+            [pyenv, "prefix", version], capture_output=True, text=True, check=False
+        ).stdout.split()
+        candidates += [str(Path(prefix) / "bin" / name) for prefix in prefixes]
+    for candidate in candidates:
+        probe = subprocess.run(  # noqa: S603 - an interpreter path, fixed arguments
+            [candidate, "-c", "import sys; print(sys.executable)"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.returncode == 0 and probe.stdout.strip():
+            return probe.stdout.strip()
+    raise FileNotFoundError(
+        f"{name} not found (put it on PATH, or 'pyenv install {version}'): --from-build runs "
+        "the built functions with the Lambda runtime's python"
+    )
 
-    def __init__(self) -> None:
-        self.current: FunctionContainer | None = None
 
-    def writable(self) -> bool:
-        return True
+@dataclass(frozen=True)
+class BuildLocation:
+    """Where ``sam build`` put each function (``<Id>/``) and layer (``<LayerId>/python/``)."""
 
-    def write(self, text: str) -> int:
-        container = self.current
-        if container is not None:
-            container._log_write(text)
-        elif sys.__stderr__ is not None:
-            sys.__stderr__.write(text)
-        return len(text)
+    build_dir: Path
+    layer_ids: Mapping[str, tuple[str, ...]]  # function logical id -> its layers' logical ids
 
-    def flush(self) -> None:
-        container = self.current
-        if container is not None and container.echo is not None:
-            container.echo.flush()
+    @classmethod
+    def of(cls, build_dir: Path, template: sam_template.TemplateDict) -> BuildLocation:
+        build_dir = Path(build_dir).resolve()
+        if not build_dir.is_dir():
+            raise FileNotFoundError(f"{build_dir} does not exist: run `make build` first")
+        functions = [
+            logical_id
+            for logical_id, kind in sam_template.resource_types(template)
+            if kind in ("AWS::Serverless::Function", "AWS::Lambda::Function")
+        ]
+        return cls(
+            build_dir=build_dir,
+            layer_ids={f: tuple(sam_template.function_layer_ids(template, f)) for f in functions},
+        )
+
+    def code_dir(self, spec: FunctionSpec) -> Path:
+        folder = self.build_dir / spec.logical_id
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{folder} does not exist: run `make build` first")
+        return folder
+
+    def layer_dirs(self, spec: FunctionSpec) -> list[Path]:
+        return [
+            self.build_dir / layer / "python" for layer in self.layer_ids.get(spec.logical_id, ())
+        ]
 
 
-_ROUTER = _LogRouter()
-
-
-def _top_level_names(folder: Path) -> set[str]:
-    """Module and package names a folder contributes to ``sys.path``."""
-    names: set[str] = set()
-    if not folder.is_dir():
-        return names
-    for entry in folder.iterdir():
-        if entry.name.startswith((".", "__")):
-            continue
-        if entry.is_dir() and (entry / "__init__.py").exists():
-            names.add(entry.name)
-        elif entry.suffix == ".py":
-            names.add(entry.stem)
-    return names
+# --------------------------------------------------------------------------- one container
 
 
 class FunctionContainer:
-    """One warm execution environment of ``spec``; create once, invoke many times."""
+    """One execution environment of ``spec``: a worker process, started on first use."""
 
     def __init__(
         self,
@@ -139,22 +168,23 @@ class FunctionContainer:
         overrides: Mapping[str, str] | None = None,
         clean_aws_env: bool = True,
         echo: TextIO | None = None,
+        build: BuildLocation | None = None,
+        python: str | None = None,
     ) -> None:
-        if spec.code_dir is None:
+        if spec.code_dir is None and build is None:
             raise ValueError(f"{spec.logical_id} has no local code folder in the template")
         self.spec = spec
         self.echo = echo
+        self.build = build
+        self._python = python
         self._runtime_env = dict(runtime_env or {})
         self._overrides = dict(overrides or {})
         self._clean_aws_env = clean_aws_env
-        self._handler: Any = None
-        self._modules: dict[str, ModuleType] = {}
-        self._log = io.StringIO()
-        self._owned = _top_level_names(spec.code_dir)
-        for layer in spec.layer_dirs:
-            self._owned |= _top_level_names(layer)
-        self._paths = [str(spec.code_dir), *(str(p) for p in spec.layer_dirs)]
-        self.module_name = f"_newsflow_local_{_SAFE_NAME.sub('_', spec.logical_id)}"
+        self._process: subprocess.Popen[str] | None = None
+        self._lock = threading.Lock()
+        self.invocations = 0
+        self.cold_starts = 0
+        self.pids: list[int] = []
 
     # ------------------------------------------------------------------ environment
 
@@ -174,9 +204,11 @@ class FunctionContainer:
                 "AWS_LAMBDA_FUNCTION_TIMEOUT": str(spec.timeout),
                 "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.function_name}",
                 "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+                "LAMBDA_TASK_ROOT": str(self.code_dir),
                 # What `sam local invoke` sets: Powertools turns X-Ray tracing off for it.
                 "AWS_SAM_LOCAL": "true",
                 "POWERTOOLS_TRACE_DISABLED": "true",
+                "PYTHONUNBUFFERED": "1",
             }
         )
         env.update(spec.environment)
@@ -184,118 +216,233 @@ class FunctionContainer:
         env.update(self._overrides)
         return env
 
-    @contextlib.contextmanager
-    def _activated(self) -> Iterator[None]:
-        """Enter the container: its environment, its modules, its log streams, its paths."""
-        with _RUNTIME_LOCK:
-            saved_env = dict(os.environ)
-            saved_modules = {
-                name: sys.modules.pop(name) for name in list(sys.modules) if self._owns(name)
-            }
-            saved_path = list(sys.path)
-            saved_streams = (sys.stdout, sys.stderr)
-            os.environ.clear()
-            os.environ.update(self.environment())
-            sys.modules.update(self._modules)
-            sys.path[:0] = self._paths
-            sys.stdout = sys.stderr = _ROUTER
-            _ROUTER.current = self
-            try:
-                yield
-            finally:
-                _ROUTER.current = None
-                sys.stdout, sys.stderr = saved_streams
-                sys.path[:] = saved_path
-                self._modules = {
-                    name: sys.modules.pop(name) for name in list(sys.modules) if self._owns(name)
-                }
-                sys.modules.update(saved_modules)
-                os.environ.clear()
-                os.environ.update(saved_env)
+    @property
+    def code_dir(self) -> Path:
+        if self.build is not None:
+            return self.build.code_dir(self.spec)
+        assert self.spec.code_dir is not None
+        return self.spec.code_dir
 
-    def _owns(self, name: str) -> bool:
-        return name.split(".", 1)[0] in self._owned or name.startswith(self.module_name)
+    @property
+    def layer_dirs(self) -> list[Path]:
+        if self.build is not None:
+            return self.build.layer_dirs(self.spec)
+        return list(self.spec.layer_dirs)
 
-    # ------------------------------------------------------------------ logs
+    def command(self) -> list[str]:
+        """How the worker starts: isolated mode (no PYTHONPATH, no user site, no script dir);
+        from a build also without ``site-packages``, so only the package is importable."""
+        if self.build is not None:
+            python = self._python or find_runtime_python(self.spec.runtime)
+            return [python, "-I", "-S", str(WORKER_SCRIPT)]
+        return [self._python or sys.executable, "-I", str(WORKER_SCRIPT)]
 
-    def _log_write(self, text: str) -> None:
-        self._log.write(text)
-        if self.echo is not None:
-            self.echo.write(text)
+    # ------------------------------------------------------------------ process
 
-    def _take_log(self) -> str:
-        text = self._log.getvalue()
-        self._log = io.StringIO()
-        return text
+    @property
+    def pid(self) -> int | None:
+        process = self._process
+        return process.pid if process is not None and process.poll() is None else None
+
+    def _start(self) -> subprocess.Popen[str]:
+        process = subprocess.Popen(  # noqa: S603 - our own worker script, argument list
+            self.command(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=self.environment(),
+            cwd=str(self.code_dir),
+            text=True,
+            encoding="utf-8",
+            bufsize=1,
+        )
+        self.pids.append(process.pid)
+        spec = self.spec
+        setup = {
+            "code_dir": str(self.code_dir),
+            "layer_dirs": [str(path) for path in self.layer_dirs],
+            "handler": spec.handler,
+            "context": {
+                "function_name": spec.function_name,
+                "function_arn": spec.function_arn,
+                "memory_size": spec.memory_size,
+                "timeout": spec.timeout,
+            },
+        }
+        assert process.stdin is not None
+        process.stdin.write(json.dumps(setup) + "\n")
+        process.stdin.flush()
+        self._process = process
+        return process
+
+    def stop(self) -> None:
+        """End the worker (closing its input ends it; a stuck one is killed)."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        try:
+            process.wait(_STOP_WAIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def _kill(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.wait()
+            for stream in (process.stdin, process.stdout):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
 
     # ------------------------------------------------------------------ running
 
-    def _load_handler(self) -> Any:
-        module_path, _, function_name = self.spec.handler.rpartition(".")
-        if not module_path or not function_name:
-            raise ImportError(f"bad handler '{self.spec.handler}' (expected module.function)")
-        assert self.spec.code_dir is not None
-        file_path = self.spec.code_dir.joinpath(*module_path.split(".")).with_suffix(".py")
-        if not file_path.is_file():
-            raise ImportError(f"handler module {file_path} not found")
-        name = f"{self.module_name}_{module_path.replace('.', '_')}"
-        module_spec = importlib.util.spec_from_file_location(name, file_path)
-        if module_spec is None or module_spec.loader is None:
-            raise ImportError(f"cannot load {file_path}")
-        module = importlib.util.module_from_spec(module_spec)
-        sys.modules[name] = module
-        module_spec.loader.exec_module(module)
-        handler = getattr(module, function_name, None)
-        if not callable(handler):
-            raise ImportError(f"{file_path} has no function {function_name}")
-        return handler
-
     def invoke(self, event: Any, *, request_id: str | None = None) -> Invocation:
         """Run the handler once; errors are reported in the result, never raised."""
-        context = LambdaContext(self.spec, request_id)
-        invocation = Invocation(function=self.spec.logical_id, request_id=context.aws_request_id)
+        with self._lock:
+            return self._invoke(event, request_id or str(uuid.uuid4()))
+
+    def _invoke(self, event: Any, request_id: str) -> Invocation:
+        invocation = Invocation(function=self.spec.logical_id, request_id=request_id)
         started = time.monotonic()
-        with self._activated():
-            try:
-                if self._handler is None:
-                    invocation.cold_start = True
-                    self._handler = self._load_handler()
-                invocation.result = self._handler(event, context)
-            except Exception as exc:
-                invocation.error = exc
-                invocation.error_type = type(exc).__name__
-                invocation.error_message = str(exc)
-                self._log_write(
-                    "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-                )
+        process = self._process
+        if process is None or process.poll() is not None:
+            process = self._start()
+        invocation.pid = process.pid
+        self.invocations += 1
+        assert process.stdin is not None and process.stdout is not None
+        try:
+            process.stdin.write(json.dumps({"event": event, "request_id": request_id}) + "\n")
+            process.stdin.flush()
+            line = read_line(process.stdout, self.spec.timeout + _TIMEOUT_GRACE_SECONDS)
+        except (BrokenPipeError, OSError):
+            line = ""
         invocation.duration_ms = (time.monotonic() - started) * 1000
-        if invocation.duration_ms > self.spec.timeout * 1000:
-            # Lambda would have stopped the function: its result does not count.
+        if line is None:
+            # Lambda stops the environment at the timeout: the result does not count.
+            self._kill()
             invocation.timed_out = True
-            self._log_write(f"Task timed out after {self.spec.timeout:.2f} seconds\n")
-        invocation.logs = self._take_log()
+            invocation.error_type = "Sandbox.Timedout"
+            invocation.error_message = f"Task timed out after {self.spec.timeout:.2f} seconds"
+            invocation.error = WorkerError(invocation.error_type, invocation.error_message)
+            invocation.logs = invocation.error_message + "\n"
+        elif not line:
+            code = process.wait()
+            self._process = None
+            invocation.error_type = "Runtime.ExitError"
+            invocation.error_message = f"RequestId: {request_id} Error: Runtime exited ({code})"
+            invocation.error = WorkerError(invocation.error_type, invocation.error_message)
+            invocation.logs = invocation.error_message + "\n"
+        else:
+            self._read_response(invocation, json.loads(line))
+        if self.echo is not None and invocation.logs:
+            self.echo.write(invocation.logs)
+            self.echo.flush()
         return invocation
+
+    def _read_response(self, invocation: Invocation, response: dict[str, Any]) -> None:
+        invocation.result = response.get("result")
+        invocation.logs = str(response.get("logs", ""))
+        invocation.cold_start = bool(response.get("cold_start", False))
+        invocation.init_ms = float(response.get("init_ms", 0.0))
+        invocation.started = float(response.get("started", 0.0))
+        invocation.finished = float(response.get("finished", 0.0))
+        invocation.duration_ms = float(response.get("duration_ms", invocation.duration_ms))
+        if invocation.cold_start:
+            self.cold_starts += 1
+        error_type = response.get("error_type")
+        if error_type:
+            invocation.error_type = str(error_type)
+            invocation.error_message = str(response.get("error_message", ""))
+            invocation.error = WorkerError(invocation.error_type, invocation.error_message)
+        if invocation.duration_ms > self.spec.timeout * 1000:
+            invocation.timed_out = True
+            invocation.logs += f"Task timed out after {self.spec.timeout:.2f} seconds\n"
+
+
+def read_line(stream: IO[str], timeout: float) -> str | None:
+    """One line from the worker, ``""`` at end of file, ``None`` when ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as selector:
+        selector.register(stream, selectors.EVENT_READ)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            if selector.select(left):
+                # The worker writes whole lines and flushes: a ready pipe holds one.
+                return stream.readline()
+
+
+# --------------------------------------------------------------------------- the pool
 
 
 @dataclass
 class ContainerPool:
-    """One container per function (created on first use), shared by the poller and ``invoke``."""
+    """The containers of every function, leased one per batch; stop them with ``close()``."""
 
     runtime_env: Mapping[str, str] = field(default_factory=dict)
     overrides: Mapping[str, str] = field(default_factory=dict)
     clean_aws_env: bool = True
     echo: TextIO | None = None
-    _containers: dict[str, FunctionContainer] = field(default_factory=dict)
+    build: BuildLocation | None = None
+    python: str | None = None
+    _containers: dict[str, list[FunctionContainer]] = field(default_factory=dict)
+    _busy: set[int] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _new(self, spec: FunctionSpec) -> FunctionContainer:
+        container = FunctionContainer(
+            spec,
+            runtime_env=self.runtime_env,
+            overrides=self.overrides,
+            clean_aws_env=self.clean_aws_env,
+            echo=self.echo,
+            build=self.build,
+            python=self.python,
+        )
+        self._containers.setdefault(spec.logical_id, []).append(container)
+        return container
+
+    def containers(self, spec: FunctionSpec | None = None) -> list[FunctionContainer]:
+        with self._lock:
+            if spec is not None:
+                return list(self._containers.get(spec.logical_id, []))
+            return [c for group in self._containers.values() for c in group]
 
     def get(self, spec: FunctionSpec) -> FunctionContainer:
-        container = self._containers.get(spec.logical_id)
-        if container is None:
-            container = FunctionContainer(
-                spec,
-                runtime_env=self.runtime_env,
-                overrides=self.overrides,
-                clean_aws_env=self.clean_aws_env,
-                echo=self.echo,
-            )
-            self._containers[spec.logical_id] = container
-        return container
+        """A container for one call (``newsflow invoke``, a schedule tick): an idle one, else a
+        new one. A container runs one invocation at a time, so a busy one would only wait."""
+        with self._lock:
+            for container in self._containers.get(spec.logical_id, []):
+                if id(container) not in self._busy:
+                    return container
+            return self._new(spec)
+
+    def acquire(self, spec: FunctionSpec, limit: int | None) -> FunctionContainer | None:
+        """Lease an idle container, or start a new one while fewer than ``limit`` exist (the
+        event source mapping's ``MaximumConcurrency``); ``None`` when all are busy."""
+        with self._lock:
+            group = self._containers.get(spec.logical_id, [])
+            for container in group:
+                if id(container) not in self._busy:
+                    self._busy.add(id(container))
+                    return container
+            if limit is not None and len(group) >= limit:
+                return None
+            container = self._new(spec)
+            self._busy.add(id(container))
+            return container
+
+    def release(self, container: FunctionContainer) -> None:
+        with self._lock:
+            self._busy.discard(id(container))
+
+    def close(self) -> None:
+        """Stop every worker process (they also end by themselves when this process ends)."""
+        for container in self.containers():
+            container.stop()

@@ -1,6 +1,8 @@
-"""The embedded local stack: moto's server on 127.0.0.1 with the template created in it.
+"""The local stack: moto's server on 127.0.0.1 with the template created in it.
 
-``LocalStack.start(template_path)`` starts a moto server on a free loopback port, uploads each
+``LocalStack.start(template_path)`` starts moto's server in a process of its own (so that it
+does not share an interpreter lock with the poller and the function workers) on a free loopback
+port, uploads each
 local code folder of the template as a zip, translates the SAM template, creates it as a
 CloudFormation stack in moto with the template's own parameter defaults and reads back outputs
 and functions. No resource name is typed here: queues, bucket and table come from the stack.
@@ -18,9 +20,7 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import time
-import warnings
 import zipfile
 from pathlib import Path
 from types import TracebackType
@@ -31,6 +31,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from newsflow_cli import sam_template
+from newsflow_cli.moto_process import MotoProcess
 from newsflow_cli.stacks import FunctionSpec, StackDescription, describe_stack
 
 DEFAULT_REGION = "us-east-1"
@@ -49,15 +50,6 @@ _SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
 
 class LocalStackError(Exception):
     """The local stack could not be started; the message says why in one line."""
-
-
-def quiet_moto_logs() -> None:
-    """moto's server logs every request through werkzeug, and each resource type its
-    CloudFormation skips as a warning: the caller reports those itself (``skipped_resources``).
-    """
-    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
-    logging.getLogger("moto").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", message=r"Tried to parse .* not supported by moto")
 
 
 def zip_directory(directory: Path) -> bytes:
@@ -80,7 +72,7 @@ class LocalStack:
     def __init__(
         self,
         *,
-        server: Any,
+        server: MotoProcess | None,
         endpoint_url: str,
         region: str,
         template_path: Path,
@@ -108,15 +100,13 @@ class LocalStack:
         parameters: dict[str, str] | None = None,
         visibility_timeout: int = LOCAL_VISIBILITY_TIMEOUT,
     ) -> LocalStack:
-        from moto.server import ThreadedMotoServer
-
         template_path = Path(template_path).resolve()
         template = sam_template.load_template(template_path)
-        quiet_moto_logs()
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        endpoint_url = f"http://{host}:{port}"
+        try:
+            server = MotoProcess.start()
+        except (OSError, RuntimeError) as exc:
+            raise LocalStackError(f"moto's server did not start: {exc}") from exc
+        endpoint_url = server.endpoint_url
         try:
             session = local_session(region)
             translated = _deploy(
@@ -143,6 +133,11 @@ class LocalStack:
             translated=translated,
             description=description,
         )
+
+    @property
+    def moto_pid(self) -> int | None:
+        """The process id of moto's server (for its CPU time and memory)."""
+        return self._server.pid if self._server is not None else None
 
     def stop(self) -> None:
         if self._server is not None:

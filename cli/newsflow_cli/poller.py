@@ -1,9 +1,11 @@
-"""Lambda's SQS event source mapping, played in this process.
+"""Lambda's SQS event source mapping, played by this process for the local stack.
 
 For every SQS event source of the stack's functions the poller receives up to ``BatchSize``
-messages, builds the event Lambda would deliver (the shape ``sam local generate-event sqs
-receive-message`` prints), runs the function's handler in its container and then does what the
-event source mapping does with the answer:
+messages (waiting up to ``MaximumBatchingWindowInSeconds`` for a batch to fill), builds the
+event Lambda would deliver (the shape ``sam local generate-event sqs receive-message`` prints),
+runs the function's handler in one of its containers - worker processes, up to the mapping's
+``ScalingConfig.MaximumConcurrency`` at once - and then does what the event source mapping
+does with the answer:
 
 * success: delete every record, except those named in ``batchItemFailures`` when the mapping
   has ``ReportBatchItemFailures``;
@@ -18,15 +20,22 @@ handler itself records (``newsflow dlq`` and ``newsflow demo`` read it); the pol
 from __future__ import annotations
 
 import base64
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from newsflow_cli.batching import BatchWindow, concurrency_limit
 from newsflow_cli.lambda_runtime import ContainerPool, Invocation
 from newsflow_cli.stacks import EventSource, FunctionSpec, StackDescription
 
 _IDLE_SLEEP_SECONDS = 0.2
+# How often an open batching window looks at the queue again.
+_WINDOW_POLL_SECONDS = 0.1
+# Seconds a received batch stays hidden beyond its window and the function's timeout.
+_HOLD_MARGIN_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -117,7 +126,16 @@ def _failed_ids(invocation: Invocation, event: dict[str, Any], source: EventSour
 
 @dataclass
 class Poller:
-    """Runs the stack's SQS-triggered functions until their queues are empty."""
+    """Plays the stack's SQS event source mappings: each one receives batches and runs them on
+    the function's worker processes, several at once.
+
+    ``run_until_drained`` / ``run_forever`` (and ``start``/``wait_until_drained``/``stop``) run
+    every mapping at once, as Lambda does: a batch is handed over when full or when its
+    ``MaximumBatchingWindowInSeconds`` closes, and up to ``MaximumConcurrency`` batches of a
+    mapping run at the same time, each in its own container (``max_workers`` caps that locally).
+    ``process_batch`` / ``poll_once`` are single synchronous steps for tests that drive the
+    pipeline batch by batch: what the queue holds now, no window.
+    """
 
     description: StackDescription
     sqs: Any
@@ -126,6 +144,10 @@ class Poller:
     on_batch: Callable[[BatchOutcome], None] | None = None
     # Called before each round: the local stack plays the template's schedules here.
     before_round: Callable[[], object] | None = None
+    max_workers: int | None = None
+    _runners: list[_MappingRunner] = field(default_factory=list, init=False, repr=False)
+    _report_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _retry_visibility: dict[str, int] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def sources(self) -> list[tuple[FunctionSpec, EventSource]]:
@@ -143,20 +165,31 @@ class Poller:
         spec = self.description.function(function)
         return self.pool.get(spec).invoke(event)
 
-    # ------------------------------------------------------------------ polling
+    # ------------------------------------------------------------------ one batch
 
-    def _receive(self, source: EventSource) -> list[dict[str, Any]]:
+    def _receive(self, source: EventSource, spec: FunctionSpec, most: int) -> list[dict[str, Any]]:
+        """Up to ``most`` messages (one call: at most 10), hidden while the batch runs.
+
+        On AWS the queue's visibility timeout is at least the function's timeout; locally it is
+        shortened so that failures retry fast, so the receive asks for the batch's whole time
+        and :meth:`settle` gives failed records the queue's own timeout back.
+        """
+        hold = int(spec.timeout + source.batching_window_seconds + _HOLD_MARGIN_SECONDS)
+        response = self.sqs.receive_message(
+            QueueUrl=source.queue_url,
+            MaxNumberOfMessages=max(1, min(10, most)),
+            AttributeNames=["All"],
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            WaitTimeSeconds=0,
+            VisibilityTimeout=hold,
+        )
+        return list(response.get("Messages", []))
+
+    def _receive_now(self, spec: FunctionSpec, source: EventSource) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
         while len(messages) < source.batch_size:
-            response = self.sqs.receive_message(
-                QueueUrl=source.queue_url,
-                MaxNumberOfMessages=min(10, source.batch_size - len(messages)),
-                AttributeNames=["All"],
-                MessageSystemAttributeNames=["All"],
-                MessageAttributeNames=["All"],
-                WaitTimeSeconds=0,
-            )
-            batch = response.get("Messages", [])
+            batch = self._receive(source, spec, source.batch_size - len(messages))
             if not batch:
                 break
             messages.extend(batch)
@@ -172,15 +205,45 @@ class Poller:
                 ],
             )
 
-    def process_batch(self, spec: FunctionSpec, source: EventSource) -> BatchOutcome | None:
-        messages = self._receive(source)
-        if not messages:
-            return None
+    def _queue_visibility(self, source: EventSource) -> int:
+        """The queue's own visibility timeout: how soon a failed record comes back."""
+        cached = self._retry_visibility.get(source.queue_url)
+        if cached is None:
+            attributes = self.sqs.get_queue_attributes(
+                QueueUrl=source.queue_url, AttributeNames=["VisibilityTimeout"]
+            )["Attributes"]
+            cached = int(attributes.get("VisibilityTimeout", 30))
+            self._retry_visibility[source.queue_url] = cached
+        return cached
+
+    def _release(self, source: EventSource, handles: list[str], seconds: int) -> None:
+        for start in range(0, len(handles), 10):
+            chunk = handles[start : start + 10]
+            self.sqs.change_message_visibility_batch(
+                QueueUrl=source.queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": seconds}
+                    for i, handle in enumerate(chunk)
+                ],
+            )
+
+    def run_batch(
+        self,
+        spec: FunctionSpec,
+        source: EventSource,
+        messages: list[dict[str, Any]],
+        container: Any = None,
+    ) -> BatchOutcome:
+        """Invoke the function on ``messages`` and do what the mapping does with the answer:
+        delete what succeeded, leave the rest to come back after the queue's timeout."""
         event = build_sqs_event(messages, queue_arn=source.queue_arn, region=self.region)
-        invocation = self.pool.get(spec).invoke(event)
+        invocation = (container or self.pool.get(spec)).invoke(event)
         failed = _failed_ids(invocation, event, source)
         succeeded = [r for r in event["Records"] if r["messageId"] not in failed]
         self._delete(source, succeeded)
+        if failed:
+            handles = [r["receiptHandle"] for r in event["Records"] if r["messageId"] in failed]
+            self._release(source, handles, self._queue_visibility(source))
         outcome = BatchOutcome(
             function=spec.logical_id,
             received=len(messages),
@@ -189,11 +252,19 @@ class Poller:
             invocation=invocation,
         )
         if self.on_batch is not None:
-            self.on_batch(outcome)
+            with self._report_lock:
+                self.on_batch(outcome)
         return outcome
 
+    def process_batch(self, spec: FunctionSpec, source: EventSource) -> BatchOutcome | None:
+        """One synchronous batch: what the queue holds now (up to BatchSize), no window."""
+        messages = self._receive_now(spec, source)
+        if not messages:
+            return None
+        return self.run_batch(spec, source, messages)
+
     def poll_once(self) -> int:
-        """One receive-invoke-delete round over every event source; returns records handled."""
+        """One synchronous receive-invoke-delete round over every event source."""
         if self.before_round is not None:
             self.before_round()
         handled = 0
@@ -218,27 +289,188 @@ class Poller:
             total += sum(int(value) for value in attributes.values())
         return total
 
-    def run_until_drained(self, timeout: float = 120.0) -> DrainReport:
-        """Poll until every source queue is empty (retries included) or ``timeout`` passes."""
+    # ------------------------------------------------------------------ every mapping at once
+
+    @property
+    def running(self) -> bool:
+        return bool(self._runners)
+
+    def start(self) -> None:
+        """Start playing every mapping in the background (idempotent)."""
+        if self._runners:
+            return
+        self._runners = [
+            _MappingRunner(
+                self, spec, source, concurrency_limit(source.maximum_concurrency, self.max_workers)
+            )
+            for spec, source in self.sources
+        ]
+        for runner in self._runners:
+            runner.start()
+
+    def stop(self) -> None:
+        """Stop receiving, let running batches finish, give back records not yet handed over."""
+        runners, self._runners = self._runners, []
+        for runner in runners:
+            runner.stopping.set()
+        for runner in runners:
+            runner.join()
+
+    def close(self) -> None:
+        """Stop the mappings and every worker process."""
+        self.stop()
+        self.pool.close()
+
+    def busy(self) -> int:
+        """Batches being gathered or run right now."""
+        return sum(runner.active for runner in self._runners)
+
+    def _dispatched(self) -> int:
+        return sum(runner.dispatched for runner in self._runners)
+
+    def idle(self) -> bool:
+        """Nothing in flight and every source queue empty, checked so that a batch that
+        started meanwhile (and may have sent to another queue) cannot be missed."""
+        before = self._dispatched()
+        if self.busy():
+            return False
+        if self.pending():
+            return False
+        return not self.busy() and self._dispatched() == before
+
+    def wait_until_drained(self, timeout: float, report: DrainReport | None = None) -> DrainReport:
+        """With the mappings running: wait until every source queue is empty (retries
+        included) and no batch runs, or until ``timeout`` passes."""
         started = time.monotonic()
-        report = DrainReport(drained=False)
+        report = report or DrainReport(drained=False)
+        first_batches = self._dispatched()
+        first_records = sum(runner.records for runner in self._runners)
         while True:
-            handled = self.poll_once()
-            if handled:
-                report.rounds += 1
-                report.records += handled
-            elif self.pending() == 0:
+            if self.before_round is not None:
+                self.before_round()
+            if self.idle():
                 report.drained = True
                 break
-            elif time.monotonic() - started > timeout:
+            if time.monotonic() - started > timeout:
                 break
-            else:
-                time.sleep(_IDLE_SLEEP_SECONDS)
+            time.sleep(_IDLE_SLEEP_SECONDS)
+        report.rounds = self._dispatched() - first_batches
+        report.records = sum(runner.records for runner in self._runners) - first_records
         report.seconds = time.monotonic() - started
         return report
 
+    def run_until_drained(self, timeout: float = 120.0) -> DrainReport:
+        """Run every mapping until every source queue is empty, or ``timeout`` passes."""
+        was_running = self.running
+        self.start()
+        try:
+            return self.wait_until_drained(timeout)
+        finally:
+            if not was_running:
+                self.stop()
+
     def run_forever(self, should_stop: Callable[[], bool]) -> None:
-        """For `newsflow local up`: keep polling until ``should_stop()`` says so."""
-        while not should_stop():
-            if not self.poll_once():
+        """For `newsflow local up`: run every mapping until ``should_stop()`` says so."""
+        self.start()
+        try:
+            while not should_stop():
+                if self.before_round is not None:
+                    self.before_round()
                 time.sleep(_IDLE_SLEEP_SECONDS)
+        finally:
+            self.stop()
+
+
+class _MappingRunner(threading.Thread):
+    """One event source mapping: gathers batches and runs up to ``limit`` of them at once.
+
+    Gathering starts only when a container is free, so no record waits, received, for a
+    container; a batch that is gathered runs at once on its own thread.
+    """
+
+    def __init__(self, poller: Poller, spec: FunctionSpec, source: EventSource, limit: int):
+        super().__init__(name=f"mapping-{spec.logical_id}", daemon=True)
+        self.poller = poller
+        self.spec = spec
+        self.source = source
+        self.limit = limit
+        self.stopping = threading.Event()
+        self.dispatched = 0
+        self.records = 0
+        self._running = 0
+        self._gathering = False
+        self._condition = threading.Condition()
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def active(self) -> int:
+        with self._condition:
+            return self._running + (1 if self._gathering else 0)
+
+    def run(self) -> None:
+        try:
+            while not self.stopping.is_set():
+                with self._condition:
+                    while self._running >= self.limit and not self.stopping.is_set():
+                        self._condition.wait(_IDLE_SLEEP_SECONDS)
+                    if self.stopping.is_set():
+                        break
+                    self._gathering = True
+                messages: list[dict[str, Any]] = []
+                try:
+                    messages = self._gather()
+                    if messages:
+                        self._dispatch(messages)
+                except Exception as exc:  # moto restarting, a closed client: say so, go on
+                    print(f"{self.name}: {type(exc).__name__}: {exc}", file=sys.stderr)
+                finally:
+                    with self._condition:
+                        self._gathering = False
+                if not messages:
+                    self.stopping.wait(_IDLE_SLEEP_SECONDS)
+        finally:
+            for thread in list(self._threads):
+                thread.join()
+
+    def _gather(self) -> list[dict[str, Any]]:
+        """One batch, by the mapping's rules; empty when the queue had nothing."""
+        window = BatchWindow(self.source.batch_size, self.source.batching_window_seconds)
+        while True:
+            messages = self.poller._receive(self.source, self.spec, window.room)
+            now = time.monotonic()
+            window.add(messages, now)
+            if window.ready(now, queue_empty=not messages) or not window.records:
+                return window.take()
+            if self.stopping.is_set():
+                # Handed back at once: the next poller (or run) receives them again.
+                handles = [m["ReceiptHandle"] for m in window.take()]
+                self.poller._release(self.source, handles, 0)
+                return []
+            if not messages:
+                time.sleep(min(_WINDOW_POLL_SECONDS, max(0.01, window.wait_seconds(now))))
+
+    def _dispatch(self, messages: list[dict[str, Any]]) -> None:
+        container = self.poller.pool.acquire(self.spec, self.limit)
+        with self._condition:
+            self._running += 1
+            self.dispatched += 1
+            self.records += len(messages)
+        thread = threading.Thread(
+            target=self._run_batch,
+            args=(messages, container),
+            daemon=True,
+            name=f"batch-{self.spec.logical_id}",
+        )
+        self._threads = [t for t in self._threads if t.is_alive()]
+        self._threads.append(thread)
+        thread.start()
+
+    def _run_batch(self, messages: list[dict[str, Any]], container: Any) -> None:
+        try:
+            self.poller.run_batch(self.spec, self.source, messages, container)
+        finally:
+            if container is not None:
+                self.poller.pool.release(container)
+            with self._condition:
+                self._running -= 1
+                self._condition.notify_all()

@@ -134,17 +134,27 @@ def function_layer_dirs(template: TemplateDict, base_dir: Path, logical_id: str)
         for loc in local_code_locations(template, base_dir)
         if loc.resource_type in (_SAM_LAYER, "AWS::Lambda::LayerVersion")
     }
-    resource = resources(template).get(logical_id) or {}
-    refs = list(_globals_function(template).get("Layers") or [])
-    refs += list((resource.get("Properties") or {}).get("Layers") or [])
     result: list[Path] = []
-    for ref in refs:
-        target = ref.get("Ref") if isinstance(ref, dict) else None
-        if isinstance(target, str) and target in layer_dirs:
-            folder = layer_dirs[target]
+    for layer_id in function_layer_ids(template, logical_id):
+        if layer_id in layer_dirs:
+            folder = layer_dirs[layer_id]
             python_dir = folder / "python"
             result.append(python_dir if python_dir.is_dir() else folder)
     return result
+
+
+def function_layer_ids(template: TemplateDict, logical_id: str) -> list[str]:
+    """Logical ids of the template's layers a function uses (``Ref``s in its ``Layers`` and the
+    Globals ones), in order: ``sam build`` puts each in ``.aws-sam/build/<id>/python``."""
+    resource = resources(template).get(logical_id) or {}
+    refs = list(_globals_function(template).get("Layers") or [])
+    refs += list((resource.get("Properties") or {}).get("Layers") or [])
+    ids: list[str] = []
+    for ref in refs:
+        target = ref.get("Ref") if isinstance(ref, dict) else None
+        if isinstance(target, str) and target in resources(template):
+            ids.append(target)
+    return ids
 
 
 def with_uploaded_code(

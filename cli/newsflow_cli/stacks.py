@@ -25,6 +25,8 @@ class EventSource:
     function_response_types: tuple[str, ...]
     enabled: bool = True
     mapping_uuid: str = ""
+    batching_window_seconds: float = 0.0  # MaximumBatchingWindowInSeconds
+    maximum_concurrency: int | None = None  # ScalingConfig.MaximumConcurrency
 
     @property
     def reports_batch_item_failures(self) -> bool:
@@ -199,6 +201,10 @@ def _describe_function(
                 function_response_types=tuple(mapping.get("FunctionResponseTypes") or ()),
                 enabled=str(mapping.get("State", "Enabled")) in ("Enabled", "Enabling", "Creating"),
                 mapping_uuid=str(mapping.get("UUID", "")),
+                batching_window_seconds=float(mapping.get("MaximumBatchingWindowInSeconds") or 0),
+                maximum_concurrency=(
+                    int((mapping.get("ScalingConfig") or {}).get("MaximumConcurrency") or 0) or None
+                ),
             )
         )
     code_dir = layer_dirs = None

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
-from newsflow_cli.lambda_runtime import ContainerPool
+from newsflow_cli.lambda_runtime import BuildLocation, ContainerPool
 from newsflow_cli.local_stack import LocalStack, local_session
 from newsflow_cli.poller import Poller
 from newsflow_cli.stacks import (
@@ -69,6 +69,10 @@ class Target:
     endpoint_url: str | None = None
     overrides: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # `--from-build`: the functions run from `sam build` output instead of the code folders.
+    build: BuildLocation | None = None
+    # Most worker processes per function (None: each mapping's MaximumConcurrency).
+    max_workers: int | None = None
 
     @property
     def outputs(self) -> dict[str, str]:
@@ -106,9 +110,11 @@ class Target:
             # against AWS the caller's credentials are exactly what the handler must use.
             clean_aws_env=self.kind == "local",
             echo=echo,
+            build=self.build,
         )
 
     def poller(self, echo: TextIO | None = None, **kwargs: Any) -> Poller:
+        kwargs.setdefault("max_workers", self.max_workers)
         return Poller(
             description=self.description,
             sqs=self.client("sqs"),
@@ -121,7 +127,20 @@ class Target:
 # --------------------------------------------------------------------------- local
 
 
-def local_target(stack: LocalStack, overrides: dict[str, str] | None = None) -> Target:
+def local_target(
+    stack: LocalStack,
+    overrides: dict[str, str] | None = None,
+    *,
+    build_dir: Path | None = None,
+) -> Target:
+    """The local stack as a target; ``build_dir`` (``.aws-sam/build``) runs the functions from
+    the ``sam build`` output (``--from-build``)."""
+    build = None
+    if build_dir is not None:
+        try:
+            build = BuildLocation.of(build_dir, stack.template)
+        except FileNotFoundError as exc:
+            raise TargetError(str(exc)) from exc
     return Target(
         kind="local",
         description=stack.description,
@@ -129,6 +148,7 @@ def local_target(stack: LocalStack, overrides: dict[str, str] | None = None) -> 
         session=stack.session(),
         endpoint_url=stack.endpoint_url,
         overrides=dict(overrides if overrides is not None else local_overrides(os.environ)),
+        build=build,
     )
 
 

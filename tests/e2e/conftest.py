@@ -1,7 +1,8 @@
 """One local stack for the whole e2e session: moto server + template + page server + poller.
 
-Starting it costs several seconds (moto's CloudFormation import, spaCy in the enrich
-container), so it is shared; each test that changes state uses URLs of its own.
+Starting it costs several seconds (moto's CloudFormation import, spaCy in each enrich worker),
+so it is shared; each test that changes state uses URLs of its own. The poller's worker
+processes are stopped at the end of the session.
 """
 
 from __future__ import annotations
@@ -42,8 +43,10 @@ def target(local_stack: LocalStack) -> Target:
 
 
 @pytest.fixture(scope="session")
-def poller(target: Target) -> Poller:
-    return target.poller()
+def poller(target: Target) -> Iterator[Poller]:
+    poller = target.poller()
+    yield poller
+    poller.close()
 
 
 @pytest.fixture(scope="session")

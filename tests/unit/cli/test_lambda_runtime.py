@@ -1,4 +1,9 @@
-"""The in-process Lambda container: handler loading, environment, isolation, logs."""
+"""The Lambda container (a worker process): handler loading, environment, isolation, logs.
+
+Errors are named as Lambda's Python runtime names them (``Runtime.ImportModuleError``,
+``Runtime.MalformedHandlerName``, ``Sandbox.Timedout``, ``Runtime.ExitError``): the container
+is a process now, and what the local stack reports should read like CloudWatch Logs.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +43,21 @@ def lambda_handler(event, context):
 
 def failing_handler(event, context):
     raise ValueError("bad event")
+
+
+def slow_handler(event, context):
+    import time
+
+    time.sleep(event["sleep"])
+    return {"pid": os.getpid()}
+
+
+def exiting_handler(event, context):
+    os._exit(3)
+
+
+def pid_handler(event, context):
+    return {"pid": os.getpid(), "calls": len(CALLS)}
 """
 
 
@@ -49,14 +69,16 @@ def _code_dir(root: Path, label: str) -> Path:
     return folder
 
 
-def _spec(code_dir: Path, name: str, handler: str = "app.lambda_handler") -> FunctionSpec:
+def _spec(
+    code_dir: Path, name: str, handler: str = "app.lambda_handler", timeout: int = 3
+) -> FunctionSpec:
     return FunctionSpec(
         logical_id=name,
         function_name=f"stack-{name}",
         function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:stack-{name}",
         handler=handler,
         runtime="python3.12",
-        timeout=3,
+        timeout=timeout,
         memory_size=256,
         environment={"GREETING": f"hello from {name}"},
         code_dir=code_dir,
@@ -137,12 +159,58 @@ def test_a_missing_handler_module_is_an_import_error(tmp_path: Path) -> None:
     # WHEN it is invoked
     invocation = FunctionContainer(spec).invoke({})
     # THEN the invocation fails like Lambda's Runtime.ImportModuleError
-    assert invocation.error_type == "ImportError"
+    assert invocation.error_type == "Runtime.ImportModuleError"
 
 
 @pytest.mark.parametrize("handler", ["nodot", "app."])
-def test_a_malformed_handler_string_is_an_import_error(tmp_path: Path, handler: str) -> None:
+def test_a_malformed_handler_string_is_refused_as_lambda_does(tmp_path: Path, handler: str) -> None:
     # GIVEN a handler setting without module.function
     spec = _spec(_code_dir(tmp_path, "one"), "OneFunction", handler=handler)
-    # WHEN it is invoked / THEN it fails as an import error
-    assert FunctionContainer(spec).invoke({}).error_type == "ImportError"
+    # WHEN it is invoked / THEN it fails as Lambda's runtime fails it
+    assert FunctionContainer(spec).invoke({}).error_type == "Runtime.MalformedHandlerName"
+
+
+def test_a_handler_missing_from_its_module_is_handler_not_found(tmp_path: Path) -> None:
+    spec = _spec(_code_dir(tmp_path, "one"), "OneFunction", handler="app.nothere")
+    assert FunctionContainer(spec).invoke({}).error_type == "Runtime.HandlerNotFound"
+
+
+def test_each_container_is_a_process_of_its_own_with_its_own_cold_start(tmp_path: Path) -> None:
+    # GIVEN two containers of the same function
+    spec = _spec(_code_dir(tmp_path, "one"), "OneFunction", handler="app.pid_handler")
+    first, second = FunctionContainer(spec), FunctionContainer(spec)
+    try:
+        # WHEN each is invoked twice
+        runs = [c.invoke({"n": i}) for i, c in enumerate((first, second, first, second))]
+    finally:
+        first.stop()
+        second.stop()
+    # THEN each imported the handler once, in a process that is neither this one nor the other
+    assert [r.cold_start for r in runs] == [True, True, False, False]
+    pids = [r.result["pid"] for r in runs]
+    assert pids[0] == pids[2] and pids[1] == pids[3]
+    assert len({pids[0], pids[1], os.getpid()}) == 3
+
+
+def test_an_invocation_past_the_timeout_ends_the_container(tmp_path: Path) -> None:
+    # GIVEN a function with a 1 s timeout whose handler sleeps longer
+    spec = _spec(_code_dir(tmp_path, "one"), "OneFunction", handler="app.slow_handler", timeout=1)
+    container = FunctionContainer(spec)
+    try:
+        # WHEN it is invoked, and then again with a short sleep
+        late = container.invoke({"sleep": 30})
+        again = container.invoke({"sleep": 0})
+    finally:
+        container.stop()
+    # THEN the first is a timeout, stopped well before the handler would have returned, and
+    # the next invocation starts a fresh environment (a cold start in another process)
+    assert late.timed_out and late.error_type == "Sandbox.Timedout"
+    assert late.duration_ms < 10_000
+    assert again.ok and again.cold_start and again.result["pid"] != late.pid
+
+
+def test_a_process_that_exits_is_a_runtime_exit_error(tmp_path: Path) -> None:
+    spec = _spec(_code_dir(tmp_path, "one"), "OneFunction", handler="app.exiting_handler")
+    invocation = FunctionContainer(spec).invoke({})
+    assert invocation.error_type == "Runtime.ExitError"
+    assert not invocation.ok
