@@ -33,6 +33,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from newsflow.budget import TimeBudget
 from newsflow.duplicates import DuplicateDetector
 from newsflow.extraction import parse_html
+from newsflow.handoff import BatchedHandOff
 from newsflow.models import parse_ingest_body
 from newsflow.observability import RecordReporter
 from newsflow.pipeline import FetchStage, FetchTiming
@@ -97,7 +98,8 @@ def _stage() -> FetchStage:
         parse=parse_html,
         documents=documents,
         table=ArticleTable(settings.ARTICLES_TABLE, dynamodb),
-        enrich_queue=MessageQueue(settings.ENRICH_QUEUE_URL, sqs),
+        # the records running at once send their enrich messages together (SendMessageBatch)
+        enrich_queue=BatchedHandOff(MessageQueue(settings.ENRICH_QUEUE_URL, sqs)),
         duplicates=DuplicateDetector(
             FingerprintIndex(settings.ARTICLES_TABLE, dynamodb), documents
         ),

@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -29,6 +30,7 @@ from newsflow.budget import UNLIMITED, TimeBudget
 from newsflow.duplicates import DuplicateDetector, fingerprint_lock_keys, reused_enrichment
 from newsflow.errors import PermanentError, PipelineError, Reason, Stage, TransientError
 from newsflow.fingerprints import fingerprint, text_sha256
+from newsflow.handoff import BatchedHandOff
 from newsflow.keyed_locks import KeyedLocks
 from newsflow.models import (
     ArticleRecord,
@@ -249,6 +251,11 @@ class FetchStage:
         self._parse_slot = threading.Lock()
         self._fingerprint_locks = KeyedLocks()
         self._article_locks = KeyedLocks()
+        # With a batched hand-off, the messages of records running at once go out together;
+        # a running record makes them wait for its own.
+        self._record_scope: Callable[[], AbstractContextManager[None]] = (
+            enrich_queue.record if isinstance(enrich_queue, BatchedHandOff) else nullcontext
+        )
 
     @property
     def documents(self) -> DocumentStorage:
@@ -263,7 +270,7 @@ class FetchStage:
         article_id = article_id_for(canonical_url)
         # Two records of one batch about the same article run one after the other: the
         # second finds the first one's article and skips, as when records ran in sequence.
-        with self._article_locks.hold(article_id):
+        with self._article_locks.hold(article_id), self._record_scope():
             return self._run_article(message, canonical_url, article_id)
 
     def _run_article(

@@ -45,7 +45,7 @@ ARTICLE_READ = Call("article read", "dynamodb.GetItem", lambda: lambda params: T
 FETCHED_WRITE = Call(
     "FETCHED write", "dynamodb.UpdateItem", lambda: update_sets("status", "FETCHED")
 )
-HANDOFF = Call("enrich message send", "sqs.SendMessage", lambda: lambda params: True)
+HANDOFF = Call("enrich message send", "sqs.SendMessageBatch", lambda: lambda params: True)
 HANDOFF_MARK = Call("hand-off mark", "dynamodb.UpdateItem", lambda: update_sets("handoff_at"))
 FAILED_WRITE = Call("FAILED write", "dynamodb.UpdateItem", lambda: update_sets("status", "FAILED"))
 DOC_READ = Call("parsed document read", "s3.GetObject", lambda: lambda params: True)
