@@ -34,6 +34,7 @@ from newsflow.budget import TimeBudget
 from newsflow.duplicates import DuplicateDetector
 from newsflow.extraction import parse_html
 from newsflow.handoff import BatchedHandOff
+from newsflow.language import load_identifier
 from newsflow.models import parse_ingest_body
 from newsflow.observability import RecordReporter
 from newsflow.pipeline import FetchStage, FetchTiming
@@ -46,6 +47,7 @@ from newsflow.settings import (
     get_fetch_settings,
     get_politeness_settings,
 )
+from newsflow.snapstart import on_restore, snapshot_init
 from newsflow.storage import ArticleTable, DocumentStore, MessageQueue
 from newsflow.storage.fingerprints import FingerprintIndex
 from newsflow.tracing import make_tracer
@@ -172,3 +174,16 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
         processor=processor,
         context=context,
     )
+
+
+def _renew_after_restore() -> None:
+    """A container restored from a SnapStart snapshot: its own clients and connection pools."""
+    _stage.cache_clear()
+    _stage()
+
+
+on_restore(_renew_after_restore)
+if snapshot_init():
+    # SnapStart snapshots this init: the stage and the language classifier land in it.
+    _stage()
+    load_identifier()

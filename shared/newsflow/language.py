@@ -85,6 +85,11 @@ def _identifier() -> LanguageIdentifier:
     return identifier
 
 
+def load_identifier() -> None:
+    """Load the classifier now instead of on the first text (a SnapStart init snapshots it)."""
+    _identifier()
+
+
 _LETTER = re.compile(r"[^\W\d_]")
 
 
