@@ -9,10 +9,11 @@ Comprehend entities + sentiment, and ``auto`` on a stream of which
 * ``with_io``: the same plus assumed waits for what cannot be measured here (the remote web
   page, S3/DynamoDB/SQS round trips, Comprehend calls), see :class:`bench.costs.Latencies`.
 
-Costs use means (a bill is a sum), the tables elsewhere quote medians. Calls per article come
-from the fetch-stage run (fetch side) and from the enrich stage's code path (enrich side: one S3
-GET and PUT, one BatchWriteItem for up to 25 entity items, one GetItem for the previous entity
-keys, one UpdateItem).
+Costs use means (a bill is a sum), the tables elsewhere quote medians. Requests, write and read
+units and stored bytes per article come from the ``billing`` section (:mod:`bench.billing`):
+both stages run on moto with duplicate detection and the host gate, and every call is billed
+from the items it really read and wrote. CPU comes from the fetch-stage and enrichment sections
+plus the fingerprint time the billing section measured.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from typing import Any
 
 from bench.costs import (
     ArticleUsage,
-    DuplicateIndexUsage,
     FunctionLoad,
     Latencies,
     Prices,
@@ -32,17 +32,12 @@ from bench.costs import (
     routed,
     routed_usage,
     sqs_requests_per_article,
-    write_units,
 )
-from newsflow.fingerprints import BANDS
 from newsflow_cli.sam_template import load_template
 
 ARTICLES = 1_000_000
-DYNAMODB_ITEM_OVERHEAD_BYTES = 100  # per item, and per item copy in an index
-GSI_PROJECTION_BYTES = 300  # the DomainDateIndex copy: keys + url, status, title, date, language
 DEFAULT_LOG_BYTES = 1100  # per article, both functions, when no local stack run measured it
 AUTO_COMPREHEND_SHARE = 0.30
-HOST_GATE_CALLS = 2  # per article: GetItem of the host's slot, conditional UpdateItem to take it
 """Stated mix for EnrichBackend=auto: 70 % English (local model), 30 % other languages that
 Comprehend analyses (an upper bound: a language neither backend has costs no Comprehend units)."""
 
@@ -69,6 +64,39 @@ def _mean(section: dict[str, Any], *path: str) -> float:
     return float(value["mean"])
 
 
+def _calls(billing: dict[str, Any], stage: str, service: str, *operations: str) -> float:
+    """Round trips per article of one stage to one service (all operations when none given)."""
+    calls = billing["per_article"]["dynamodb"]["calls"]
+    total = 0.0
+    for name, count in calls.items():
+        at, on, operation = name.split(":", 2)
+        if at == stage and on == service and (not operations or operation in operations):
+            total += float(count)
+    return total
+
+
+def usage_from_billing(billing: dict[str, Any], batch_size: int) -> dict[str, float]:
+    """Per-article requests, units and bytes of the billing section, as ``ArticleUsage`` fields."""
+    per = billing["per_article"]
+    stored = per["stored_bytes"]
+    s3_calls = {
+        operation: _calls(billing, "fetch", "s3", operation)
+        + _calls(billing, "enrich", "s3", operation)
+        for operation in ("put_object", "get_object")
+    }
+    sends = _calls(billing, "fetch", "sqs") + _calls(billing, "enrich", "sqs")
+    return {
+        # the fetch stage's sends replace the one send per article the formula assumes
+        "sqs_requests": sqs_requests_per_article(batch_size) - 1 + sends,
+        "s3_puts": s3_calls["put_object"],
+        "s3_gets": s3_calls["get_object"],
+        "s3_bytes": sum(v for k, v in stored.items() if k.startswith("s3_")),
+        "dynamodb_wru": per["dynamodb"]["wru_total"],
+        "dynamodb_rru": per["dynamodb"]["rru_total"],
+        "dynamodb_bytes": sum(v for k, v in stored.items() if k.startswith("dynamodb_")),
+    }
+
+
 def build(
     results: dict[str, Any],
     template_path: Path,
@@ -80,29 +108,36 @@ def build(
     settings = template_settings(template_path)
     fetch = results["fetch_stage"]
     enrich = results["enrichment"]
+    billing = results["billing"]
     fetch_memory = settings["FetchFunction"]["memory_mb"]
     enrich_memory = settings["EnrichFunction"]["memory_mb"]
     batch = settings["FetchFunction"]["batch_size"]
 
     # ---- durations per article
     timing = fetch["timing_ms_fetched"]
+    fingerprint_cpu = float(billing["per_article"]["fingerprint_cpu_ms"])
     fetch_cpu = (
         _mean(timing, "split", "fetch", "cpu")
         + _mean(timing, "split", "parse", "cpu")
         + _mean(timing, "other_cpu")
+        + fingerprint_cpu
     )
-    calls = fetch["calls_per_article"]
     fetch_io = (
         latencies.web_fetch_ms
-        + calls["s3"] * latencies.s3_put_ms
-        + (calls["dynamodb"] + HOST_GATE_CALLS) * latencies.dynamodb_ms
-        + calls["sqs"] * latencies.sqs_send_ms
+        + _calls(billing, "fetch", "s3", "put_object") * latencies.s3_put_ms
+        + _calls(billing, "fetch", "s3", "get_object") * latencies.s3_get_ms
+        + _calls(billing, "fetch", "dynamodb") * latencies.dynamodb_ms
+        + _calls(billing, "fetch", "sqs") * latencies.sqs_send_ms
     )
     concurrency = settings["FetchFunction"]["concurrency"]
     local_cpu = _mean(enrich, "variants", "newsflow", "ms_per_doc", "cpu")
     comprehend = enrich["comprehend_offline"]
     comprehend_cpu = _mean(comprehend, "ms_per_doc_cpu_without_network")
-    enrich_io = latencies.s3_get_ms + latencies.s3_put_ms + 3 * latencies.dynamodb_ms
+    enrich_io = (
+        _calls(billing, "enrich", "s3", "get_object") * latencies.s3_get_ms
+        + _calls(billing, "enrich", "s3", "put_object") * latencies.s3_put_ms
+        + _calls(billing, "enrich", "dynamodb") * latencies.dynamodb_ms
+    )
     comprehend_io = enrich_io + comprehend["batch_calls_per_article_mean"] * (
         latencies.comprehend_call_ms
     )
@@ -122,45 +157,10 @@ def build(
         },
     }
 
-    # ---- requests and bytes per article
-    stored = fetch["stored"]
-    article_item = stored["dynamodb_article_item_bytes_mean"]
-    enriched_item = article_item + enrich["article_item_extra_bytes_mean"]
-    entity_items = enrich["entity_items_per_article_mean"]
-    entity_item = enrich["entity_item_bytes_mean"]
-    duplicates = DuplicateIndexUsage(keys=1 + BANDS)
-    wru = (
-        write_units(article_item)  # save_fetched
-        + 1  # DomainDateIndex: new item with its keys and projection
-        + write_units(article_item)  # mark_handoff (an update is billed on the item size)
-        + entity_items * write_units(entity_item)  # BatchWriteItem of entity index items
-        + write_units(enriched_item)  # save_enriched
-        + 1  # DomainDateIndex: status is projected, so the index item changes
-        + duplicates.write_units  # content + band keys claimed, cluster member item
-        + 1  # the host gate: the slot reserved (UpdateItem of a small item)
-    )
-    # fetch: get article (consistent); enrich: entity keys of the article; + duplicate lookups
-    # + the host gate's consistent read of its slot
-    rru = 2.0 + duplicates.read_units + 1
-    dynamodb_bytes = (
-        enriched_item
-        + GSI_PROJECTION_BYTES
-        + 2 * DYNAMODB_ITEM_OVERHEAD_BYTES
-        + entity_items * (entity_item + DYNAMODB_ITEM_OVERHEAD_BYTES)
-        + duplicates.stored_bytes(DYNAMODB_ITEM_OVERHEAD_BYTES)
-    )
-    enriched_json = stored["s3_article_json_bytes_mean"] + enrich["enrichment_json_bytes_mean"]
-    s3_bytes = stored["s3_raw_gz_bytes_mean"] + stored["s3_article_json_bytes_mean"] + enriched_json
-    log_bytes = _log_bytes(results.get("throughput"))
+    # ---- requests and bytes per article (measured, billing section)
     base = {
-        "sqs_requests": sqs_requests_per_article(batch),
-        "s3_puts": 3.0,
-        "s3_gets": 1.0,
-        "s3_bytes": s3_bytes,
-        "dynamodb_wru": wru,
-        "dynamodb_rru": rru,
-        "dynamodb_bytes": dynamodb_bytes,
-        "log_bytes": log_bytes,
+        **usage_from_billing(billing, batch),
+        "log_bytes": _log_bytes(results.get("throughput")),
     }
     usage_local = ArticleUsage(**base)
     usage_comprehend = ArticleUsage(
@@ -201,13 +201,22 @@ def build(
                 k: {n: round(v, 1) for n, v in d.items()} for k, d in durations.items()
             },
             "fetch_cpu_ms": round(fetch_cpu, 2),
+            "fingerprint_cpu_ms": round(fingerprint_cpu, 2),
             "enrich_local_cpu_ms": round(local_cpu, 2),
             "enrich_comprehend_cpu_ms": round(comprehend_cpu, 3),
-            "usage": base,
+            "usage": {k: round(v, 3) for k, v in base.items()},
+            "dynamodb_wru_by_item": billing["per_article"]["dynamodb"]["wru"],
+            "dynamodb_index_wru": billing["per_article"]["dynamodb"]["index_wru"],
+            "dynamodb_rru_by_item": billing["per_article"]["dynamodb"]["rru"],
             "comprehend_units": {
                 "entities": comprehend["entity_units_per_article_mean"],
                 "sentiment": comprehend["sentiment_units_per_article_mean"],
             },
+        },
+        "basis": {
+            "billing_articles": billing["enriched"],
+            "max_entity_items": billing["max_entity_items"],
+            "fingerprint": billing.get("fingerprint"),
         },
         "scenarios": scenarios,
         "storage_months": 1,

@@ -14,8 +14,10 @@ Assumptions, stated where they are used:
   ``1769 / memory`` below that size and not shortened above it.
 * SQS bills every API action (a batch of up to ten is one request). DynamoDB on-demand bills a
   write request unit per started KB of the item written (the larger of old and new image for an
-  update) plus one more write per global secondary index whose keys or projected attributes
-  change, and a strongly consistent read unit per started 4 KB.
+  update, :func:`update_write_units`) plus one more write per global secondary index whose copy
+  of the item appears, changes or goes (:class:`IndexShape`), and a read unit per started 4 KB
+  of the whole item, half of it when eventually consistent (:func:`read_units`).
+  ``bench.billing`` applies these rules to every call the stages make on moto.
 * Amazon Comprehend bills entity and sentiment detection in units of 100 characters with a
   minimum of 3 units per document; every chunk of a batch call is one document. Volume tiers
   are counted per API (entities, sentiment) and per month, the cautious reading.
@@ -163,30 +165,67 @@ def _value_bytes(value: Any) -> int:
 
 
 @dataclass(frozen=True)
-class DuplicateIndexUsage:
-    """DynamoDB use of duplicate detection per article (``newsflow.fingerprints``).
+class IndexShape:
+    """A global secondary index: its key attributes and what it copies of an item."""
 
-    The fetch stage reads the article's content key and its LSH band keys in one BatchGetItem
-    (a strongly consistent read unit per key, found or not) and writes the keys nobody holds
-    yet plus its cluster member item; a new story claims them all, an exact copy none but its
-    member item, so ``claimed_share`` 1.0 is the upper bound. The enrich stage reads the article
-    item once more (a late old version must not overwrite the newest).
-    """
+    name: str
+    keys: tuple[str, ...]
+    projected: tuple[str, ...] | None  # None: ALL
 
-    keys: int  # 1 content key + the bands
-    item_bytes: int = 230  # key, owner id, parsed-document key and cluster id
-    claimed_share: float = 1.0
+    def copy_of(self, item: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """The index's copy of ``item`` (keys + projection), or ``None`` when it has none."""
+        if item is None or any(key not in item for key in self.keys):
+            return None
+        if self.projected is None:
+            return dict(item)
+        wanted = {"pk", "sk", *self.keys, *self.projected}
+        return {name: value for name, value in item.items() if name in wanted}
 
-    @property
-    def write_units(self) -> float:
-        return self.keys * self.claimed_share + 1  # + the cluster member item
+    def writes(self, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> int:
+        """Index writes one table write causes (0, 1, or 2 when the index key moves)."""
+        old, new = self.copy_of(before), self.copy_of(after)
+        if old == new:
+            return 0
+        if old is not None and new is not None:
+            moved = any(old[key] != new[key] for key in self.keys)
+            return 2 if moved else 1
+        return 1
 
-    @property
-    def read_units(self) -> float:
-        return self.keys + 1  # + the enrich stage's version check
 
-    def stored_bytes(self, overhead: int) -> float:
-        return (self.keys * self.claimed_share + 1) * (self.item_bytes + overhead)
+def index_shapes(table_properties: Mapping[str, Any]) -> list[IndexShape]:
+    shapes = []
+    for index in table_properties.get("GlobalSecondaryIndexes", []):
+        projection = index.get("Projection", {})
+        kind = projection.get("ProjectionType", "ALL")
+        projected: tuple[str, ...] | None = None
+        if kind == "KEYS_ONLY":
+            projected = ()
+        elif kind == "INCLUDE":
+            projected = tuple(projection.get("NonKeyAttributes", []))
+        shapes.append(
+            IndexShape(
+                name=str(index["IndexName"]),
+                keys=tuple(str(k["AttributeName"]) for k in index["KeySchema"]),
+                projected=projected,
+            )
+        )
+    return shapes
+
+
+def update_write_units(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> int:
+    """Write request units of one write: the larger of the old and new item, per started KB
+    (a delete bills the old item; a write of nothing, such as a failed condition, one unit)."""
+    size = max(
+        dynamodb_item_bytes(before) if before else 0, dynamodb_item_bytes(after) if after else 0
+    )
+    return write_units(size)
+
+
+def read_units(item: Mapping[str, Any] | None, *, consistent: bool) -> float:
+    """Read request units of reading this item (or a missing one): per started 4 KB of the
+    whole item, whatever a projection returns; half when eventually consistent."""
+    units = strong_read_units(dynamodb_item_bytes(item) if item else 0)
+    return float(units) if consistent else units / 2
 
 
 def sqs_requests_per_article(batch_size: int, producer_batch: int = 10) -> float:

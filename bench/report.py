@@ -295,7 +295,8 @@ def costs(r: dict[str, Any]) -> str:
             f"enrich Comprehend {d['with_io']['enrich_comprehend']}.",
             f"Per article: {u['sqs_requests']:.2f} SQS requests, {u['s3_puts']:g} S3 PUT + "
             f"{u['s3_gets']:g} GET, {u['s3_bytes'] / 1024:.1f} KB in S3, "
-            f"{u['dynamodb_wru']:.1f} WRU + {u['dynamodb_rru']:g} RRU, "
+            f"{u['dynamodb_wru']:.1f} WRU + {u['dynamodb_rru']:g} RRU "
+            f"({_by_item(per)}), "
             f"{u['dynamodb_bytes'] / 1024:.1f} KB in DynamoDB, {u['log_bytes']:.0f} log bytes; "
             f"Comprehend {per['comprehend_units']['entities']} entity + "
             f"{per['comprehend_units']['sentiment']} sentiment units.",
@@ -320,6 +321,69 @@ def costs(r: dict[str, Any]) -> str:
 
 
 COST_BACKENDS = ("local", "comprehend", "auto")
+
+
+def _by_item(per: dict[str, Any]) -> str:
+    """Write units per article by item kind, as the billing section measured them."""
+    units = {**per.get("dynamodb_wru_by_item", {})}
+    for index, value in per.get("dynamodb_index_wru", {}).items():
+        if value:
+            units[index] = value
+    return "WRU: " + ", ".join(f"{kind} {value:g}" for kind, value in units.items())
+
+
+BILLING_HEADER = [
+    "item", "WRU / article", "RRU / article", "median bytes written", "max bytes written",
+    "bytes stored / article (+100 overhead each)",
+]  # fmt: skip
+
+
+def billing(r: dict[str, Any]) -> str:
+    """What one article is billed for in DynamoDB, S3 and SQS (bench/billing.py, on moto)."""
+    per = r["per_article"]
+    dynamodb = per["dynamodb"]
+    kinds = sorted(set(dynamodb["wru"]) | set(dynamodb["rru"]))
+    rows = [
+        [
+            kind,
+            dynamodb["wru"].get(kind, 0),
+            dynamodb["rru"].get(kind, 0),
+            r["item_bytes"].get(kind, {}).get("median", "-"),
+            r["item_bytes"].get(kind, {}).get("max", "-"),
+            per["stored_bytes"].get(f"dynamodb_{kind}", "-"),
+        ]
+        for kind in kinds
+    ]
+    stored = per["stored_bytes"]
+    rows += [
+        [f"index {name}", value, 0, "-", "-", stored.get(f"dynamodb_index_{name}", "-")]
+        for name, value in dynamodb["index_wru"].items()
+    ]
+    in_table = round(sum(v for k, v in stored.items() if k.startswith("dynamodb_")), 1)
+    rows.append(
+        ["**per article**", f"**{dynamodb['wru_total']}**", f"**{dynamodb['rru_total']}**",
+         "-", "-", in_table]
+    )  # fmt: skip
+    calls = ", ".join(f"{name} {count:g}" for name, count in dynamodb["calls"].items())
+    s3 = ", ".join(
+        f"{name.removeprefix('s3_')} {value / 1024:.1f} KB"
+        for name, value in per["stored_bytes"].items()
+        if name.startswith("s3_")
+    )
+    return "\n".join(
+        [
+            f"{r['enriched']} English articles of the corpus fetched and enriched as new stories "
+            f"(outcomes: {', '.join(f'{k} {v}' for k, v in r['outcomes'].items())}); entity "
+            f"index items at most {r['max_entity_items']}; fingerprint "
+            f"{r['fingerprint']['bands']} bands x {r['fingerprint']['rows']} rows, "
+            f"{per['fingerprint_cpu_ms']} ms CPU per article.",
+            "",
+            _table(BILLING_HEADER, rows),
+            "",
+            f"Calls per article (stage:service:operation): {calls}.",
+            f"S3 stored per article: {s3}.",
+        ]
+    )
 
 
 def _backend_label(backend: str, r: dict[str, Any]) -> str:
@@ -496,6 +560,7 @@ SECTIONS = (
     ("enrichment", "3. Enrichment", enrichment),
     ("cold_start", "4. Cold start", cold_start),
     ("sizes", "5. Package sizes after `sam build`", sizes),
+    ("billing", "6a. Billed requests and bytes per article (DynamoDB, S3, SQS)", billing),
     ("costs", "6. Cost per 1M articles", costs),
     ("throughput", "7. Local stack throughput", throughput),
     ("stream_report", "8. `newsflow report` on a day of generated articles", stream_report),

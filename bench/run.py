@@ -2,8 +2,8 @@
 
     python -m bench.run [--corpus DIR] [--quick] [--only extraction,costs,...] [--docs FILE]
 
-Sections: extraction, fetch_stage, enrichment, cold_start, sizes, costs, throughput,
-stream_report, duplicates, sources (costs needs fetch_stage and enrichment). Results go to
+Sections: extraction, fetch_stage, enrichment, billing, cold_start, sizes, costs, throughput,
+stream_report, duplicates, sources (costs needs fetch_stage, enrichment and billing). Results go to
 ``bench-results/`` (``latest.json``, ``latest.md`` and a time-stamped JSON); ``--docs
 docs/BENCHMARKS.md`` also replaces the generated part of that file. Only loopback traffic:
 pages come from a local site, AWS is moto.
@@ -25,14 +25,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_ENTRIES = 50  # entries per feed in the sources section
 ALL_SECTIONS = (
-    "extraction", "fetch_stage", "enrichment", "cold_start", "sizes", "costs", "throughput",
-    "stream_report", "duplicates", "sources", "concurrency",
+    "extraction", "fetch_stage", "enrichment", "billing", "cold_start", "sizes", "costs",
+    "throughput", "stream_report", "duplicates", "sources", "concurrency",
 )  # fmt: skip
 
 FULL = {
     "extraction_pages": None,
     "fetch_articles": 150,
     "enrich_texts": 120,
+    "billing_articles": 100,
     "cold_samples": 3,
     "throughput_sizes": "100,300,1000",
     "throughput_budget": 240.0,
@@ -44,6 +45,7 @@ QUICK = {
     "extraction_pages": 150,
     "fetch_articles": 40,
     "enrich_texts": 30,
+    "billing_articles": 30,
     "cold_samples": 2,
     "throughput_sizes": "30,100",
     "throughput_budget": 120.0,
@@ -77,6 +79,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--extraction-pages", type=int, help="cap on pages (default: all)")
     parser.add_argument("--fetch-articles", type=int)
     parser.add_argument("--enrich-texts", type=int)
+    parser.add_argument(
+        "--billing-articles", type=int, help="English articles fetched and enriched, billed"
+    )
     parser.add_argument("--cold-samples", type=int)
     parser.add_argument("--throughput-sizes", help="comma-separated URL counts")
     parser.add_argument("--throughput-budget", type=float, help="seconds for the section")
@@ -94,8 +99,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = set(sections) - set(ALL_SECTIONS)
     if unknown:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
-    if "costs" in sections and not {"fetch_stage", "enrichment"} <= set(sections):
-        parser.error("the costs section needs fetch_stage and enrichment")
+    if "costs" in sections and not {"fetch_stage", "enrichment", "billing"} <= set(sections):
+        parser.error("the costs section needs fetch_stage, enrichment and billing")
     args.sections = sections
     return args
 
@@ -128,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     _offline_aws()
     logging.basicConfig(level=logging.ERROR)
     from bench import (
+        billing,
         coldstart,
         concurrency,
         cost_report,
@@ -204,6 +210,22 @@ def main(argv: list[str] | None = None) -> int:
             result["enrichment_texts"] = f"English texts parsed from {corpus.label}"
         return enrichment.run(spread(english, args.enrich_texts), progress=progress)
 
+    def billing_section() -> Any:
+        """English articles of the corpus (the local model's full work), each a new story."""
+        from newsflow.extraction import parse_html
+
+        chosen = []
+        for page in spread(corpus.pages, args.billing_articles * 8):
+            try:
+                parsed = parse_html(page.html, page.url)
+            except Exception:  # noqa: S112 - a page the parser refuses is simply not used
+                continue
+            if parsed.language == "en" and count_words(parsed.text) >= 150:
+                chosen.append(page)
+            if len(chosen) == args.billing_articles:
+                break
+        return billing.run(chosen, template, progress=progress)
+
     def throughput_section() -> Any:
         wanted = tuple(int(n) for n in str(args.throughput_sizes).split(",") if n.strip())
         return throughput.run(
@@ -218,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
     )
     section("enrichment", enrichment_section)
+    section("billing", billing_section)
     section("cold_start", lambda: coldstart.run(ROOT, samples=args.cold_samples, progress=progress))
     section("sizes", lambda: sizes.run(ROOT, build=args.sam_build))
     section("throughput", throughput_section)
@@ -231,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         lambda: source_polls.run(args.poll_sources, SOURCE_ENTRIES, progress=progress),
     )
     section("concurrency", lambda: concurrency.run(ROOT, progress=progress))
-    if "fetch_stage" in result and "enrichment" in result:
+    if {"fetch_stage", "enrichment", "billing"} <= set(result):
         section("costs", lambda: cost_report.build(result, template))
 
     result["seconds"] = round(time.perf_counter() - started, 1)

@@ -132,3 +132,56 @@ def test_auto_usage_weights_each_backend_by_its_share_of_the_stream(costs: Modul
 def test_a_share_outside_zero_to_one_is_refused(costs: ModuleType, share: float) -> None:
     with pytest.raises(ValueError, match="comprehend_share"):
         costs.routed(1.0, 2.0, share)
+
+
+def test_an_update_is_billed_on_the_larger_of_the_item_before_and_after(
+    costs: ModuleType,
+) -> None:
+    # GIVEN an item of about 1.5 KB and the same item cut to about 0.5 KB
+    large = {"pk": "ARTICLE#1", "sk": "ARTICLE", "blob": "x" * 1500}
+    small = {"pk": "ARTICLE#1", "sk": "ARTICLE", "blob": "x" * 500}
+    # THEN growing or shrinking it costs 2 units, a write of the small one 1, a delete of the
+    # large one 2, and a write of nothing (a failed condition) still 1
+    assert costs.update_write_units(small, large) == 2
+    assert costs.update_write_units(large, small) == 2
+    assert costs.update_write_units(None, small) == 1
+    assert costs.update_write_units(large, None) == 2
+    assert costs.update_write_units(None, None) == 1
+
+
+def test_a_read_is_billed_on_the_whole_item_and_half_when_eventually_consistent(
+    costs: ModuleType,
+) -> None:
+    item = {"pk": "BAND#0#ab", "sk": "FINGERPRINT", "blob": "x" * 5000}
+    assert costs.read_units(item, consistent=True) == 2
+    assert costs.read_units(item, consistent=False) == 1
+    assert costs.read_units(None, consistent=False) == 0.5  # a missing key still costs
+
+
+def test_an_index_write_follows_its_copy_of_the_item(costs: ModuleType) -> None:
+    # GIVEN the domain index of the template (keys domain/domain_sk, a few projected names)
+    [index] = costs.index_shapes(
+        {
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": "DomainDateIndex",
+                    "KeySchema": [
+                        {"AttributeName": "domain", "KeyType": "HASH"},
+                        {"AttributeName": "domain_sk", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["status"]},
+                }
+            ]
+        }
+    )
+    fetched = {"pk": "A", "sk": "B", "domain": "d", "domain_sk": "1", "status": "FETCHED"}
+    marked = {**fetched, "handoff_at": "now"}
+    enriched = {**marked, "status": "ENRICHED"}
+    moved = {**enriched, "domain_sk": "2"}
+    # THEN a new item is one index write, a change outside the projection none, a projected
+    # change one, a moved index key two (delete + put), an item without the keys none
+    assert index.writes(None, fetched) == 1
+    assert index.writes(fetched, marked) == 0
+    assert index.writes(marked, enriched) == 1
+    assert index.writes(enriched, moved) == 2
+    assert index.writes(None, {"pk": "ENTITY#x", "sk": "y"}) == 0

@@ -36,15 +36,3 @@ def test_the_section_renders_its_tables(
     )  # fmt: skip
     text = report.duplicates(result)
     assert "| threshold | precision | recall |" in text and "| same_topic |" in text
-
-
-def test_the_cost_model_counts_one_read_per_key_and_writes_for_claimed_keys(
-    costs: ModuleType,
-) -> None:
-    # GIVEN 16 bands and the content key
-    usage = costs.DuplicateIndexUsage(keys=17)
-    # THEN a new story reads 17 keys (+1 version check) and writes 17 keys + its cluster item
-    assert (usage.read_units, usage.write_units) == (18, 18)
-    # AND an exact copy that claims nothing writes only its cluster member item
-    assert costs.DuplicateIndexUsage(keys=17, claimed_share=0.0).write_units == 1
-    assert usage.stored_bytes(overhead=100) == 18 * 330
