@@ -8,6 +8,17 @@ local enricher the spaCy model), import + init, the process's wall time from ``e
 as the parent saw it, and the first record's extra one-time work (the language identifier,
 lazily loaded on first use). Medians over the samples.
 
+Yardsticks, each in a fresh process too (:mod:`bench.coldbare`): importing the libraries the
+fetch handler's records use (boto3, trafilatura, pydantic, urllib3), and loading the spaCy model
+with the components newsflow runs plus VADER. The goals compare the handlers with them: the
+fetch handler's import within 1.3 times the bare imports, the enrich handler ready (import +
+model) no slower than the bare load. Every round runs each yardstick and each handler once, in
+turn, so a change in the machine's load touches all of them alike; ratios are on CPU time.
+
+Tracing: the handlers run with ``POWERTOOLS_TRACE_DISABLED=true`` (no X-Ray daemon here), so
+they do not load the X-Ray SDK; "fetch (tracing on)" shows what the template's default
+``Tracing: Active`` adds.
+
 On Lambda the runtime is already up when the import starts, the package is read from its
 unzipped copy, and the CPU share is proportional to memory (a full vCPU at 1,769 MB): the fetch
 function at 1,024 MB gets about 58% of a core, so its CPU-bound init takes longer there.
@@ -23,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.stats import summary
+from bench.stats import ratio, summary
 
 DUMMY_ENV = {
     "ARTICLES_BUCKET": "bench-dummy-bucket",
@@ -40,8 +51,27 @@ DUMMY_ENV = {
 VARIANTS = (
     # name, function folder, first-record kind, extra environment
     ("fetch", "functions/fetch", "fetch", {"POWERTOOLS_SERVICE_NAME": "fetch"}),
+    (
+        "fetch (tracing on)",
+        "functions/fetch",
+        "",
+        {"POWERTOOLS_SERVICE_NAME": "fetch", "POWERTOOLS_TRACE_DISABLED": "false"},
+    ),
     ("enrich (local)", "functions/enrich", "enrich", {"ENRICH_BACKEND": "local"}),
     ("enrich (comprehend)", "functions/enrich", "", {"ENRICH_BACKEND": "comprehend"}),
+)
+
+YARDSTICKS = (
+    # name, bench.coldbare argument
+    ("bare boto3 + trafilatura + pydantic + urllib3", "fetch"),
+    ("bare spaCy model (ner) + VADER", "enrich"),
+)
+
+GOALS = (
+    # handler, its measure, yardstick, limit on the ratio of median CPU times
+    ("fetch", "import", YARDSTICKS[0][0], 1.3),
+    ("fetch (tracing on)", "import", YARDSTICKS[0][0], None),
+    ("enrich (local)", "import + init", YARDSTICKS[1][0], 1.0),
 )
 
 
@@ -67,33 +97,58 @@ def _environment(function_dir: Path, name: str, extra: dict[str, str]) -> dict[s
     return env
 
 
+def _probe(command: list[str], env: dict[str, str], root: Path) -> tuple[Any, float]:
+    """One fresh process: its JSON line (or the error's last lines) and its wall time in ms."""
+    started = time.perf_counter()
+    completed = subprocess.run(  # noqa: S603 - our interpreter, our module
+        [sys.executable, *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root,
+        check=False,
+        timeout=300,
+    )
+    wall = (time.perf_counter() - started) * 1000
+    if completed.returncode != 0:
+        return {"error": completed.stderr.strip().splitlines()[-3:]}, wall
+    return json.loads(completed.stdout.strip().splitlines()[-1]), wall
+
+
 def run(root: Path, samples: int = 5, progress: Any = None) -> dict[str, Any]:
-    results: dict[str, Any] = {"samples": samples}
+    jobs: list[tuple[str, list[str], dict[str, str]]] = []
     for name, folder, first, extra in VARIANTS:
         function_dir = root / folder
-        env = _environment(function_dir, name, extra)
-        runs: list[dict[str, Any]] = []
-        walls: list[float] = []
-        for _ in range(samples):
-            started = time.perf_counter()
-            completed = subprocess.run(  # noqa: S603 - our interpreter, our module
-                [sys.executable, "-m", "bench.coldprobe", str(function_dir / "app.py"), first],
-                capture_output=True,
-                text=True,
-                env=env,
-                cwd=root,
-                check=False,
-                timeout=300,
-            )
-            walls.append((time.perf_counter() - started) * 1000)
-            if completed.returncode != 0:
-                results[name] = {"error": completed.stderr.strip().splitlines()[-3:]}
-                break
-            runs.append(json.loads(completed.stdout.strip().splitlines()[-1]))
-        else:
-            results[name] = _summarise(runs, walls)
+        command = ["-m", "bench.coldprobe", str(function_dir / "app.py"), first]
+        jobs.append((name, command, _environment(function_dir, name, extra)))
+    for name, kind in YARDSTICKS:
+        function_dir = root / "functions" / kind
+        command = ["-m", "bench.coldbare", kind]
+        jobs.append((name, command, _environment(function_dir, kind, {})))
+
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in jobs}
+    walls: dict[str, list[float]] = {name: [] for name, _, _ in jobs}
+    errors: dict[str, Any] = {}
+    for round_number in range(samples):
+        for name, command, env in jobs:  # one of each per round: load changes touch all alike
+            if name in errors:
+                continue
+            measured, wall = _probe(command, env, root)
+            if "error" in measured:
+                errors[name] = measured
+                continue
+            runs[name].append(measured)
+            walls[name].append(wall)
         if progress is not None:
-            progress(f"cold start: {name} done")
+            progress(f"cold start: round {round_number + 1} of {samples} done")
+
+    results: dict[str, Any] = {"samples": samples}
+    for name, _, _, _ in VARIANTS:
+        results[name] = errors.get(name) or _summarise(runs[name], walls[name])
+    results["yardsticks"] = {
+        name: errors.get(name) or _summarise_bare(runs[name], walls[name]) for name, _ in YARDSTICKS
+    }
+    results["goals"] = _goals(results)
     return results
 
 
@@ -103,6 +158,7 @@ def _summarise(runs: list[dict[str, Any]], walls: list[float]) -> dict[str, Any]
 
     return {
         "import_ms": summary(column("import_ms"), 1),
+        "import_cpu_ms": summary(column("import_cpu_ms"), 1),
         "init_ms": summary(column("init_ms"), 1),
         "import_plus_init_ms": summary(
             [float(r["import_ms"]) + float(r["init_ms"]) for r in runs], 1
@@ -115,3 +171,45 @@ def _summarise(runs: list[dict[str, Any]], walls: list[float]) -> dict[str, Any]
         "peak_rss_mb": summary(column("peak_rss_mb"), 1),
         "modules_loaded": runs[0]["modules_loaded"] if runs else None,
     }
+
+
+def _summarise_bare(runs: list[dict[str, Any]], walls: list[float]) -> dict[str, Any]:
+    return {
+        "ready_ms": summary([float(r["ready_ms"]) for r in runs], 1),
+        "ready_cpu_ms": summary([float(r["ready_cpu_ms"]) for r in runs], 1),
+        "process_wall_ms": summary(walls, 1),
+        "modules_loaded": runs[0]["modules_loaded"] if runs else None,
+    }
+
+
+def _median(section: dict[str, Any], key: str) -> float | None:
+    value = (section.get(key) or {}).get("median")
+    return float(value) if value is not None else None
+
+
+def _goals(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Handler / yardstick on median CPU (and wall) times, with each goal's limit."""
+    goals = []
+    for handler, measure, yardstick, limit in GOALS:
+        section, bare = results.get(handler) or {}, results["yardsticks"].get(yardstick) or {}
+        if "error" in section or "error" in bare:
+            continue
+        key = "import" if measure == "import" else "import_plus_init"
+        cpu = _median(section, f"{key}_cpu_ms")
+        wall = _median(section, f"{key}_ms")
+        bare_cpu, bare_wall = _median(bare, "ready_cpu_ms"), _median(bare, "ready_ms")
+        cpu_ratio = ratio(cpu, bare_cpu) if cpu is not None and bare_cpu else None
+        goals.append(
+            {
+                "handler": handler,
+                "measure": measure,
+                "yardstick": yardstick,
+                "handler_cpu_ms": cpu,
+                "yardstick_cpu_ms": bare_cpu,
+                "ratio_cpu": cpu_ratio,
+                "ratio_wall": ratio(wall, bare_wall) if wall is not None and bare_wall else None,
+                "limit": limit,
+                "met": None if limit is None or cpu_ratio is None else cpu_ratio <= limit,
+            }
+        )
+    return goals

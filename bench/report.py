@@ -191,7 +191,7 @@ def enrichment(r: dict[str, Any]) -> str:
 def cold_start(r: dict[str, Any]) -> str:
     rows = []
     for name, s in r.items():
-        if name == "samples":
+        if name in ("samples", "yardsticks", "goals"):
             continue
         if "error" in s:
             rows.append([name, "error: " + " ".join(s["error"]), "", "", "", "", ""])
@@ -207,24 +207,64 @@ def cold_start(r: dict[str, Any]) -> str:
                 _med(s["peak_rss_mb"]),
             ]
         )
-    return "\n".join(
-        [
-            f"Medians of {r['samples']} fresh processes each.",
+    for name, s in (r.get("yardsticks") or {}).items():
+        if "error" in s:
+            rows.append([name, "error: " + " ".join(s["error"]), "", "", "", "", ""])
+            continue
+        # a yardstick's whole work counts as import: it has no stage to build
+        ready, ready_cpu, wall = (
+            _med(s[key]) for key in ("ready_ms", "ready_cpu_ms", "process_wall_ms")
+        )
+        rows.append([name, ready, "-", ready_cpu, wall, "-", "-"])
+    lines = [
+        f"Medians of {r['samples']} fresh processes each, handlers and yardsticks in turn.",
+        "",
+        _table(
+            [
+                "handler",
+                "import ms (wall)",
+                "init ms (wall)",
+                "import+init CPU ms",
+                "process wall ms",
+                "first record extra ms",
+                "peak RSS MB",
+            ],
+            rows,
+        ),
+    ]
+    goals = r.get("goals") or []
+    if goals:
+        lines += [
             "",
             _table(
                 [
                     "handler",
-                    "import ms (wall)",
-                    "init ms (wall)",
-                    "import+init CPU ms",
-                    "process wall ms",
-                    "first record extra ms",
-                    "peak RSS MB",
+                    "measured",
+                    "yardstick",
+                    "handler CPU ms",
+                    "yardstick CPU ms",
+                    "ratio CPU",
+                    "ratio wall",
+                    "goal",
                 ],
-                rows,
+                [
+                    [
+                        g["handler"],
+                        g["measure"],
+                        g["yardstick"],
+                        g["handler_cpu_ms"],
+                        g["yardstick_cpu_ms"],
+                        g["ratio_cpu"],
+                        g["ratio_wall"],
+                        "-"
+                        if g["limit"] is None
+                        else f"<= {g['limit']}: {'met' if g['met'] else 'not met'}",
+                    ]
+                    for g in goals
+                ],
             ),
         ]
-    )
+    return "\n".join(lines)
 
 
 def sizes(r: dict[str, Any]) -> str:
