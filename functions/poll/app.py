@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -28,7 +28,7 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from newsflow.politeness import polite_fetcher
@@ -41,19 +41,15 @@ from newsflow.sources import (
     queue_due_sources,
 )
 from newsflow.sources.settings import get_poll_settings, get_schedule_settings
-
-
-class PollRecord(SqsRecordModel):
-    body: str
-
+from newsflow.tracing import make_tracer
 
 SERVICE = "poll"
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = make_tracer(SERVICE)
 metrics = Metrics(service=SERVICE)
-processor = BatchProcessor(
-    event_type=EventType.SQS, model=PollRecord, raise_on_entire_batch_failure=False
-)
+# Records stay Powertools' SQSRecord: a pydantic record model would import every Powertools
+# event model at cold start.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @lru_cache(maxsize=1)
@@ -72,7 +68,7 @@ def _poller() -> SourcePoller:
 
 
 @tracer.capture_method
-def handle_record(record: PollRecord) -> dict[str, Any]:
+def handle_record(record: SQSRecord) -> dict[str, Any]:
     try:
         message = PollMessage.model_validate_json(record.body)
     except ValueError as exc:

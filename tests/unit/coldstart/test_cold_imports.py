@@ -70,13 +70,13 @@ NOT_AT_COLD_START = (
 )
 
 
-@pytest.mark.parametrize("function", ["fetch", "enrich"])
+@pytest.mark.parametrize("function", ["fetch", "enrich", "poll"])
 def test_a_handler_with_tracing_off_imports_neither_event_models_nor_the_xray_sdk(
     function: str,
 ) -> None:
     modules = imported_modules(function, POWERTOOLS_TRACE_DISABLED="true")
 
-    assert "newsflow.pipeline" in modules  # the probe did import the handler
+    assert "newsflow.tracing" in modules  # the probe did import the handler
     assert not [name for name in NOT_AT_COLD_START if name in modules]
 
 
