@@ -33,8 +33,6 @@ from newsflow.storage.fingerprints import (
     ClusterMember,
     FingerprintLookup,
     FingerprintOwner,
-    band_pk,
-    content_pk,
 )
 
 
@@ -66,13 +64,6 @@ class DuplicateVerdict:
     @property
     def reuses_enrichment(self) -> bool:
         return self.kind == "exact"
-
-
-def fingerprint_lock_keys(print_: Fingerprint | None) -> tuple[str, ...]:
-    """The index keys judging and registering this fingerprint read and claim (none without)."""
-    if print_ is None:
-        return ()
-    return (content_pk(print_.text_sha256), *(band_pk(band) for band in print_.bands))
 
 
 class DuplicateDetector:
@@ -108,6 +99,14 @@ class DuplicateDetector:
         similarity, original = best
         return DuplicateVerdict(
             print_, lookup, original.cluster_id, original.article_id, "near", round(similarity, 4)
+        )
+
+    def could_be_copies(self, first: Fingerprint, second: Fingerprint) -> bool:
+        """Could judging one of these texts find the other as its original (the same text, or
+        shingles similar enough)? Only then must the two be judged one after the other."""
+        return (
+            first.text_sha256 == second.text_sha256
+            or jaccard(first.shingles, second.shingles) >= self._threshold
         )
 
     def register(

@@ -2,14 +2,18 @@
 
 The records of a batch run concurrently; two records about the same article (one URL spelled
 two ways) or two robots.txt checks of the same origin must run one after the other, so the
-second sees what the first stored instead of doing the work again.
+second sees what the first stored instead of doing the work again. :class:`RelatedLocks` does
+the same for values that are not keys but can be compared (two texts that may be copies).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 
 class KeyedLocks:
@@ -35,11 +39,34 @@ class KeyedLocks:
                 else:
                     self._locks[key] = (lock, users - 1)
 
+
+class RelatedLocks(Generic[T]):
+    """``with locks.hold(value):`` waits only for the earlier holders of related values.
+
+    A holder never waits for a later one, so there is no deadlock; holders of unrelated values
+    run at once. ``related`` must be symmetric.
+    """
+
+    def __init__(self, related: Callable[[T, T], bool]) -> None:
+        self._related = related
+        self._guard = threading.Lock()
+        self._holders: list[tuple[T, threading.Event]] = []
+
     @contextmanager
-    def hold_all(self, keys: Iterable[str]) -> Iterator[None]:
-        """Hold the lock of every key: work on overlapping key sets runs one at a time, on
-        disjoint sets at once. Taken in sorted order, so two holders never wait on each other."""
-        with ExitStack() as held:
-            for key in sorted(set(keys)):
-                held.enter_context(self.hold(key))
+    def hold(self, value: T | None) -> Iterator[None]:
+        """``None`` holds nothing."""
+        if value is None:
             yield
+            return
+        done = threading.Event()
+        with self._guard:
+            earlier = [event for other, event in self._holders if self._related(value, other)]
+            self._holders.append((value, done))
+        try:
+            for event in earlier:
+                event.wait()
+            yield
+        finally:
+            with self._guard:
+                self._holders = [held for held in self._holders if held[1] is not done]
+            done.set()

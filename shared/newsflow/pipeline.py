@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import BaseModel
 
 from newsflow.budget import UNLIMITED, TimeBudget
-from newsflow.duplicates import DuplicateDetector, fingerprint_lock_keys, reused_enrichment
+from newsflow.duplicates import DuplicateDetector, reused_enrichment
 from newsflow.errors import PermanentError, PipelineError, Reason, Stage, TransientError
-from newsflow.fingerprints import fingerprint, text_sha256
+from newsflow.fingerprints import Fingerprint, fingerprint, text_sha256
 from newsflow.handoff import BatchedHandOff
-from newsflow.keyed_locks import KeyedLocks
+from newsflow.keyed_locks import KeyedLocks, RelatedLocks
 from newsflow.models import (
     ArticleRecord,
     ArticleStatus,
@@ -249,7 +249,9 @@ class FetchStage:
         self._refresher = refresher  # None: the refresh policy is off
         # One parse at a time: the function's CPU and memory are sized for one page.
         self._parse_slot = threading.Lock()
-        self._fingerprint_locks = KeyedLocks()
+        self._judging: RelatedLocks[Fingerprint] = RelatedLocks(
+            duplicates.could_be_copies if duplicates else lambda first, second: False
+        )
         self._article_locks = KeyedLocks()
         # With a batched hand-off, the messages of records running at once go out together;
         # a running record makes them wait for its own.
@@ -359,12 +361,13 @@ class FetchStage:
                 "fetched_at": now,
             }
         )
-        # Judge-then-register one record at a time per fingerprint key (exact text, LSH
-        # bands): two copies in one (concurrent) batch share a key, so they still find each
-        # other as when the records ran one after another; texts sharing no key cannot find
-        # each other anyway, so their lookups and writes overlap.
+        # Judge-then-register one record at a time for texts that could be copies of each
+        # other (the same text, or shingles as similar as a near copy): the second then finds
+        # the first, as when the records ran one after another. Any other judging cannot find
+        # the other record, so it goes at once, even for texts sharing an LSH band (a shared
+        # band only makes a candidate, which the similarity then rejects).
         print_ = fingerprint(document.text) if self._duplicates else None
-        with self._fingerprint_locks.hold_all(fingerprint_lock_keys(print_)):
+        with self._judging.hold(print_):
             verdict = (
                 self._duplicates.judge(article_id, document.text, print_)
                 if self._duplicates

@@ -1,5 +1,6 @@
 """Duplicate detection when the records of a batch run at once: copies still find each other
-(their judge-then-register runs one at a time), unrelated texts do not wait for each other."""
+(their judge-then-register runs one at a time), texts that cannot be copies of each other do
+not wait for each other, even when they share an LSH band."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from newsflow.duplicates import fingerprint_lock_keys
+from newsflow.duplicates import DuplicateDetector
 from newsflow.fingerprints import fingerprint
 from newsflow.models import IngestMessage
 from newsflow.pipeline import Outcome
@@ -18,6 +19,17 @@ from newsflow.pipeline import Outcome
 from .test_duplicates import PARAGRAPHS, SAME_TOPIC, STORY, SYNDICATED, Stack, stack
 
 __all__ = ["stack"]  # the fixture, shared with the sequential tests
+
+# A follow-up that repeats the story's first paragraph: it shares LSH bands with the story (a
+# candidate), but far fewer shingles than a near copy needs.
+FOLLOW_UP = "\n\n".join(
+    [
+        PARAGRAPHS[0],
+        "Fishermen on the quay said the new crossing would change the tides near the old pier.",
+        "A local school will run a competition to name the bridge, the council announced.",
+        "Shop owners on the high street expect more visitors once the work is finished.",
+    ]
+)
 
 
 def ingest_at_once(stack: Stack, pages: dict[str, str]) -> dict[str, str]:
@@ -66,13 +78,16 @@ def test_copies_fetched_at_once_still_find_each_other(
     assert {r.cluster_id for r in records if r is not None} == set(originals)
 
 
-def test_unrelated_texts_are_judged_at_the_same_time(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("other", [SAME_TOPIC, FOLLOW_UP], ids=["same topic", "follow-up"])
+def test_texts_that_cannot_be_copies_are_judged_at_the_same_time(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, other: str
 ) -> None:
-    # GIVEN two texts sharing no fingerprint key, and lookups that wait for each other
-    assert not set(fingerprint_lock_keys(fingerprint(STORY))) & set(
-        fingerprint_lock_keys(fingerprint(SAME_TOPIC))
-    )
+    # GIVEN two texts that are no copies of each other (the follow-up even shares LSH bands with
+    # the story), and lookups that wait for each other
+    story, follow = fingerprint(STORY), fingerprint(other)
+    assert not DuplicateDetector(stack.index, stack.fetch.documents).could_be_copies(story, follow)
+    if other == FOLLOW_UP:
+        assert set(story.bands) & set(follow.bands)
     both_looking = threading.Barrier(2, timeout=10)
     lookup_alone = stack.index.lookup
 
@@ -84,7 +99,7 @@ def test_unrelated_texts_are_judged_at_the_same_time(
     # WHEN both are fetched at the same time
     ids = ingest_at_once(
         stack,
-        {"https://gazette.example/bridge": STORY, "https://ferries.example/fears": SAME_TOPIC},
+        {"https://gazette.example/bridge": STORY, "https://ferries.example/fears": other},
     )
     # THEN each is its own story
     for article_id in ids.values():
