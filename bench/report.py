@@ -415,7 +415,7 @@ def billing(r: dict[str, Any]) -> str:
             f"{r['enriched']} English articles of the corpus fetched and enriched as new stories "
             f"(outcomes: {', '.join(f'{k} {v}' for k, v in r['outcomes'].items())}); entity "
             f"index items at most {r['max_entity_items']}; fingerprint "
-            f"{r['fingerprint']['bands']} bands x {r['fingerprint']['rows']} rows, "
+            f"{r['fingerprint']['bands']} bands x {r['fingerprint']['rows']} row(s), "
             f"{per['fingerprint_cpu_ms']} ms CPU per article.",
             "",
             _table(BILLING_HEADER, rows),
@@ -510,7 +510,7 @@ def duplicates(r: dict[str, Any]) -> str:
     intro = (
         f"{r['originals']} originals (median {r['median_words']:.0f} words), {r['positives']} "
         f"edited copies, {r['negatives']} pairs that must stay apart; {r['shingle_words']}-word "
-        f"shingles, {r['permutations']} permutations in {r['bands']} bands of {r['rows']} rows, "
+        f"shingles, {r['permutations']} permutations in {r['bands']} bands of {r['rows']} row(s), "
         f"fingerprint {r['fingerprint_ms_per_article']} ms per article. Chosen threshold: "
         f"{r['chosen_threshold']}."
     )

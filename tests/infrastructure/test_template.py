@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from newsflow.settings import FULL_VCPU_MEMORY_MB, EnrichSettings
+
 from .cfn import Template, referenced_ids, resources_of_type
 
 SQS_QUEUE = "AWS::SQS::Queue"
@@ -511,6 +513,19 @@ def test_outputs_and_environment_names_stay_stable(sam_template: Template) -> No
     assert {"ENRICH_QUEUE_URL", "USER_AGENT", "POWERTOOLS_SERVICE_NAME"} <= set(fetch_env)
     assert {"ENRICH_BACKEND", "POWERTOOLS_SERVICE_NAME"} <= set(enrich_env)
     assert "NEWSFLOW_ALLOW_LOOPBACK" not in {*env, *fetch_env, *enrich_env}
+
+
+def test_the_enrich_function_gets_one_full_vcpu_and_a_bounded_entity_index(
+    sam_template: Template,
+) -> None:
+    # GIVEN the enrich function (single-threaded: the model runs on one core)
+    props = sam_template["Resources"]["EnrichFunction"]["Properties"]
+    # THEN it has exactly the memory that buys one full vCPU (more only costs more)
+    assert props["MemorySize"] == FULL_VCPU_MEMORY_MB
+    # AND it writes entity index items for a few most salient entities, the settings' default
+    max_items = int(props["Environment"]["Variables"]["MAX_ENTITY_ITEMS"])
+    assert max_items == EnrichSettings.model_fields["MAX_ENTITY_ITEMS"].default
+    assert 1 <= max_items <= 10
 
 
 def test_producers_get_the_queue_arn_and_a_policy_to_send_to_it(sam_template: Template) -> None:
