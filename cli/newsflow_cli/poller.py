@@ -32,7 +32,10 @@ from newsflow_cli.lambda_runtime import ContainerPool, Invocation
 from newsflow_cli.stacks import EventSource, FunctionSpec, StackDescription
 
 _IDLE_SLEEP_SECONDS = 0.2
-# How often an open batching window looks at the queue again.
+# How long a receive waits for a message (SQS long polling) when no batch is open; an open
+# batching window waits for the rest of the window instead.
+_LONG_POLL_SECONDS = 1
+# The last part of a window under a second, which long polling cannot express, is slept.
 _WINDOW_POLL_SECONDS = 0.1
 # Seconds a received batch stays hidden beyond its window and the function's timeout.
 _HOLD_MARGIN_SECONDS = 5
@@ -167,12 +170,15 @@ class Poller:
 
     # ------------------------------------------------------------------ one batch
 
-    def _receive(self, source: EventSource, spec: FunctionSpec, most: int) -> list[dict[str, Any]]:
-        """Up to ``most`` messages (one call: at most 10), hidden while the batch runs.
+    def _receive(
+        self, source: EventSource, spec: FunctionSpec, most: int, wait: int = 0
+    ) -> list[dict[str, Any]]:
+        """Up to ``most`` messages (one call: at most 10), hidden while the batch runs;
+        ``wait``: seconds to wait for a first message (long polling, as Lambda's pollers do).
 
         On AWS the queue's visibility timeout is at least the function's timeout; locally it is
         shortened so that failures retry fast, so the receive asks for the batch's whole time
-        and :meth:`settle` gives failed records the queue's own timeout back.
+        and :meth:`run_batch` gives failed records the queue's own timeout back.
         """
         hold = int(spec.timeout + source.batching_window_seconds + _HOLD_MARGIN_SECONDS)
         response = self.sqs.receive_message(
@@ -181,7 +187,7 @@ class Poller:
             AttributeNames=["All"],
             MessageSystemAttributeNames=["All"],
             MessageAttributeNames=["All"],
-            WaitTimeSeconds=0,
+            WaitTimeSeconds=max(0, min(20, wait)),
             VisibilityTimeout=hold,
         )
         return list(response.get("Messages", []))
@@ -398,14 +404,15 @@ class _MappingRunner(threading.Thread):
         self.dispatched = 0
         self.records = 0
         self._running = 0
-        self._gathering = False
         self._condition = threading.Condition()
         self._threads: list[threading.Thread] = []
 
     @property
     def active(self) -> int:
+        """Batches running now. (Records a batch being gathered holds are in flight on their
+        queue, so the poller counts them as pending.)"""
         with self._condition:
-            return self._running + (1 if self._gathering else 0)
+            return self._running
 
     def run(self) -> None:
         try:
@@ -415,18 +422,12 @@ class _MappingRunner(threading.Thread):
                         self._condition.wait(_IDLE_SLEEP_SECONDS)
                     if self.stopping.is_set():
                         break
-                    self._gathering = True
-                messages: list[dict[str, Any]] = []
                 try:
                     messages = self._gather()
                     if messages:
                         self._dispatch(messages)
                 except Exception as exc:  # moto restarting, a closed client: say so, go on
                     print(f"{self.name}: {type(exc).__name__}: {exc}", file=sys.stderr)
-                finally:
-                    with self._condition:
-                        self._gathering = False
-                if not messages:
                     self.stopping.wait(_IDLE_SLEEP_SECONDS)
         finally:
             for thread in list(self._threads):
@@ -435,8 +436,12 @@ class _MappingRunner(threading.Thread):
     def _gather(self) -> list[dict[str, Any]]:
         """One batch, by the mapping's rules; empty when the queue had nothing."""
         window = BatchWindow(self.source.batch_size, self.source.batching_window_seconds)
+        now = time.monotonic()
         while True:
-            messages = self.poller._receive(self.source, self.spec, window.room)
+            # Nothing gathered yet: wait up to a second for a first message. A window open:
+            # wait at most what is left of it (whole seconds; the rest is slept below).
+            wait = int(window.wait_seconds(now)) if window.records else _LONG_POLL_SECONDS
+            messages = self.poller._receive(self.source, self.spec, window.room, wait)
             now = time.monotonic()
             window.add(messages, now)
             if window.ready(now, queue_empty=not messages) or not window.records:

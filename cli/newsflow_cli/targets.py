@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from newsflow_cli.lambda_runtime import BuildLocation, ContainerPool
@@ -115,9 +116,14 @@ class Target:
 
     def poller(self, echo: TextIO | None = None, **kwargs: Any) -> Poller:
         kwargs.setdefault("max_workers", self.max_workers)
+        # Every mapping long-polls while batches of every function delete at once: more
+        # connections than botocore's default pool of 10.
+        sqs = self.session.client(
+            "sqs", endpoint_url=self.endpoint_url, config=Config(max_pool_connections=64)
+        )
         return Poller(
             description=self.description,
-            sqs=self.client("sqs"),
+            sqs=sqs,
             pool=self.container_pool(echo),
             region=self.region,
             **kwargs,
