@@ -12,6 +12,8 @@ container, then ``rounds`` timed batches of fresh URLs.
 AWS is moto's server in a process of its own on 127.0.0.1, so that S3, DynamoDB and SQS calls
 are network waits for the handler, as they are on Lambda, and moto's own CPU work is not billed
 to the function (in-process moto would add tens of ms of CPU per article that AWS does not).
+The AWS calls the handler makes in the timed batches are counted per operation (botocore hooks
+on the session its clients are created from).
 """
 
 from __future__ import annotations
@@ -23,12 +25,15 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+import boto3
 
 from bench.fetch_stage import BUCKET, TABLE
 from bench.fetch_stage import _create_resources as create_resources
@@ -88,6 +93,20 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+class _CallCounter:
+    """AWS operations called while ``counting`` is on (the bench's own calls happen outside)."""
+
+    def __init__(self) -> None:
+        self.counting = False
+        self.calls: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        if self.counting:
+            with self._lock:
+                self.calls[model.name] += 1
 
 
 class _Context:
@@ -190,6 +209,10 @@ def run(
                     "POWERTOOLS_METRICS_NAMESPACE": "newsflow",
                     "AWS_DEFAULT_REGION": "us-east-1",
                 }
+                counter = _CallCounter()
+                boto3.setup_default_session()  # the handler's clients come from this session
+                assert boto3.DEFAULT_SESSION is not None
+                boto3.DEFAULT_SESSION.events.register("before-call.*.*", counter)
                 with _environment(env):
                     handler = _load_handler(root, f"bench_fetch_{mode}")
                     # untimed: robots.txt of every host cached, clients and parser warmed up
@@ -201,15 +224,21 @@ def run(
                         time.sleep(1.1)  # each host's next slot (HostRequestsPerSecond=1) is free
                         urls = [host.url(f"/story-{round_}") for host in hosts]
                         event = _event(sqs, ingest, urls)
+                        counter.counting = True
                         started, started_cpu = time.perf_counter(), time.process_time()
                         response = handler.lambda_handler(event, _Context())
                         wall.append((time.perf_counter() - started) * 1000)
                         cpu.append((time.process_time() - started_cpu) * 1000)
+                        counter.counting = False
                         assert response == {"batchItemFailures": []}, response
                 results[mode] = {
                     "billed_ms_per_article": summary([w / len(hosts) for w in wall]),
                     "cpu_ms_per_article": summary([c / len(hosts) for c in cpu]),
                     "batch_wall_ms": summary(wall),
+                    "aws_calls_per_article": {
+                        name: round(count / (rounds * len(hosts)), 2)
+                        for name, count in sorted(counter.calls.items())
+                    },
                 }
                 progress(f"concurrency: {mode} done")
     sequential = results["sequential"]["billed_ms_per_article"]["mean"]

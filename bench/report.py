@@ -580,6 +580,7 @@ def concurrency(r: dict[str, Any]) -> str:
             r[mode]["billed_ms_per_article"]["mean"],
             r[mode]["cpu_ms_per_article"]["mean"],
             r[mode]["batch_wall_ms"]["mean"],
+            _calls(r[mode].get("aws_calls_per_article", {})),
         ]
         for mode in ("sequential", "concurrent")
     ]
@@ -590,8 +591,23 @@ def concurrency(r: dict[str, Any]) -> str:
         f"{r['rounds']} warm batches: **{r['times_fewer_billed_ms']}x fewer billed ms per "
         "article** concurrent than sequential."
     )
-    header = ["records", "billed ms / article", "CPU ms / article", "batch wall ms"]
+    header = [
+        "records",
+        "billed ms / article",
+        "CPU ms / article",
+        "batch wall ms",
+        "AWS calls / article",
+    ]
     return "\n\n".join([intro, _table(header, rows)])
+
+
+def _calls(per_operation: dict[str, float]) -> str:
+    """``8.1 (GetItem 1, UpdateItem 3, ...)``: AWS calls per article, in all and by operation."""
+    if not per_operation:
+        return "-"
+    total = sum(per_operation.values())
+    parts = ", ".join(f"{name} {count:g}" for name, count in per_operation.items())
+    return f"{total:.1f} ({parts})"
 
 
 SECTIONS = (

@@ -4,7 +4,7 @@ message the batch call did not accept fails its own record only (moto, loopback 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -20,19 +20,23 @@ TOPICS = ("harbour", "railway", "library", "orchard")
 
 
 @pytest.fixture
-def sqs_calls() -> Iterator[list[tuple[str, dict[str, Any]]]]:
-    """Every SQS call the handler's clients make (hooks on the session they are created from)."""
+def session(monkeypatch: pytest.MonkeyPatch) -> boto3.session.Session:
+    """The session the handler's clients are created from: hooks registered on it reach them."""
+    session = boto3.session.Session()
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", session)
+    return session
+
+
+@pytest.fixture
+def sqs_calls(session: boto3.session.Session) -> list[tuple[str, dict[str, Any]]]:
+    """Every SQS call the handler's clients make."""
     calls: list[tuple[str, dict[str, Any]]] = []
-    session = boto3._get_default_session()
 
     def note(params: dict[str, Any], model: Any, **_: Any) -> None:
         calls.append((model.name, params))
 
-    session.events.register("before-parameter-build.sqs.*", note, unique_id="handoff-calls")
-    try:
-        yield calls
-    finally:
-        session.events.unregister("before-parameter-build.sqs.*", unique_id="handoff-calls")
+    session.events.register("before-parameter-build.sqs.*", note)
+    return calls
 
 
 @pytest.fixture
@@ -111,16 +115,17 @@ def test_a_message_the_batch_call_did_not_accept_fails_only_its_record(
     page_server: Any,
     make_article_page: Any,
     lambda_context: Any,
+    session: boto3.session.Session,
     sqs_calls: list[tuple[str, dict[str, Any]]],
 ) -> None:
     # GIVEN SQS refuses one entry of the batch call (InternalError): the railway article's
     urls = pages(page_server, make_article_page)
     refused = article_id_for(canonicalize_url(urls["railway"]))
     refused_ids: list[str] = []
-    refusing = [True]  # the handler's client keeps the hooks it was created with
+    refusing = True
 
     def drop_entry(params: dict[str, Any], **_: Any) -> None:
-        for entry in list(params["Entries"]) if refusing[0] else []:
+        for entry in list(params["Entries"]) if refusing else []:
             if json.loads(entry["MessageBody"])["article_id"] == refused:
                 params["Entries"].remove(entry)
                 refused_ids.append(entry["Id"])
@@ -132,18 +137,12 @@ def test_a_message_the_batch_call_did_not_accept_fails_only_its_record(
         )
         refused_ids.clear()
 
-    events = boto3._get_default_session().events
-    events.register("before-parameter-build.sqs.SendMessageBatch", drop_entry, unique_id="drop")
-    events.register("after-call.sqs.SendMessageBatch", report_failed, unique_id="failed")
+    session.events.register("before-parameter-build.sqs.SendMessageBatch", drop_entry)
+    session.events.register("after-call.sqs.SendMessageBatch", report_failed)
     event = sqs_event(pipeline, list(urls.values()))
     railway = next(r["messageId"] for r in event["Records"] if r["body"] == urls["railway"])
-    try:
-        # WHEN the handler runs
-        response = handler.lambda_handler(event, lambda_context)
-    finally:
-        refusing[0] = False
-        events.unregister("before-parameter-build.sqs.SendMessageBatch", unique_id="drop")
-        events.unregister("after-call.sqs.SendMessageBatch", unique_id="failed")
+    # WHEN the handler runs
+    response = handler.lambda_handler(event, lambda_context)
 
     # THEN only the railway record is reported for a retry
     assert response == {"batchItemFailures": [{"itemIdentifier": railway}]}
@@ -153,7 +152,8 @@ def test_a_message_the_batch_call_did_not_accept_fails_only_its_record(
     assert {handoff_mark(pipeline, url) for url in others} == {("FETCHED", True)}
     assert refused not in enrich_messages(pipeline)
 
-    # WHEN SQS delivers the railway record again
+    # WHEN SQS delivers the railway record again, and accepts its message
+    refusing = False
     sqs_calls.clear()
     response = handler.lambda_handler(sqs_event(pipeline, [urls["railway"]]), lambda_context)
     # THEN only its hand-off is redone: the page is not fetched again, one message goes out
