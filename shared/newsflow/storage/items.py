@@ -99,8 +99,9 @@ def entity_pk(name: str) -> str:
 
 
 def article_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
-    """An article item's own attributes: index-only ones dropped, ``article_id`` filled in,
-    and the one-entry version history the item does not store (:func:`stored_versions`)."""
+    """An article item's own attributes: index-only ones dropped, and what the item does not
+    store filled in (:func:`compact_article`): ``article_id`` from the key, ``raw_key`` beside
+    the parsed document, the one-entry version history (:func:`first_version`)."""
     attributes = {k: v for k, v in item.items() if k not in INDEX_ATTRIBUTES}
     attributes["article_id"] = article_id_of(item)
     if "raw_key" not in attributes and attributes.get("article_key"):
