@@ -335,8 +335,7 @@ def costs(r: dict[str, Any]) -> str:
             f"enrich Comprehend {d['with_io']['enrich_comprehend']}.",
             f"Per article: {u['sqs_requests']:.2f} SQS requests, {u['s3_puts']:g} S3 PUT + "
             f"{u['s3_gets']:g} GET, {u['s3_bytes'] / 1024:.1f} KB in S3, "
-            f"{u['dynamodb_wru']:.1f} WRU + {u['dynamodb_rru']:g} RRU "
-            f"({_by_item(per)}), "
+            f"{u['dynamodb_wru']:.1f} WRU + {u['dynamodb_rru']:g} RRU{_by_item(per)}, "
             f"{u['dynamodb_bytes'] / 1024:.1f} KB in DynamoDB, {u['log_bytes']:.0f} log bytes; "
             f"Comprehend {per['comprehend_units']['entities']} entity + "
             f"{per['comprehend_units']['sentiment']} sentiment units.",
@@ -364,12 +363,15 @@ COST_BACKENDS = ("local", "comprehend", "auto")
 
 
 def _by_item(per: dict[str, Any]) -> str:
-    """Write units per article by item kind, as the billing section measured them."""
+    """`` (WRU: <item> <units>, ...)``: write units per article by item kind, as the billing
+    section measured them (nothing for a run saved before it existed)."""
     units = {**per.get("dynamodb_wru_by_item", {})}
     for index, value in per.get("dynamodb_index_wru", {}).items():
         if value:
             units[index] = value
-    return "WRU: " + ", ".join(f"{kind} {value:g}" for kind, value in units.items())
+    if not units:
+        return ""
+    return " (WRU: " + ", ".join(f"{kind} {value:g}" for kind, value in units.items()) + ")"
 
 
 BILLING_HEADER = [
