@@ -13,7 +13,8 @@ AWS is moto's server in a process of its own on 127.0.0.1, so that S3, DynamoDB 
 are network waits for the handler, as they are on Lambda, and moto's own CPU work is not billed
 to the function (in-process moto would add tens of ms of CPU per article that AWS does not).
 The AWS calls the handler makes in the timed batches are counted per operation (botocore hooks
-on the session its clients are created from).
+on the session its clients are created from), and moto's CPU time per batch is read from /proc:
+on one machine, the function and its stand-in for AWS share the cores.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from bench.samples import make_page
 from bench.stats import summary
 from newsflow import settings as newsflow_settings
 from newsflow_cli.poller import build_sqs_event
+from newsflow_cli.process_stats import process_stats
 
 HOSTS = tuple(f"127.0.0.{i}" for i in range(1, 11))
 
@@ -120,8 +122,8 @@ class _Context:
 
 
 @contextmanager
-def _moto_server() -> Iterator[str]:
-    """moto's server in its own process on a free loopback port; yields its URL."""
+def _moto_server() -> Iterator[tuple[str, int]]:
+    """moto's server in its own process on a free loopback port; yields its URL and pid."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -141,10 +143,16 @@ def _moto_server() -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """The process's CPU time so far (0 where /proc cannot tell)."""
+    stats = process_stats(pid)
+    return stats.cpu_seconds if stats else 0.0
 
 
 def _load_handler(root: Path, name: str) -> ModuleType:
@@ -192,7 +200,10 @@ def run(
         for host in hosts:
             stack.callback(host.close)
         for mode, concurrency in (("sequential", 1), ("concurrent", len(HOSTS))):
-            with _moto_server() as endpoint, _environment({"AWS_ENDPOINT_URL": endpoint}):
+            with (
+                _moto_server() as (endpoint, moto_pid),
+                _environment({"AWS_ENDPOINT_URL": endpoint}),
+            ):
                 # the fetch_stage section's bucket, table (from the template) and enrich queue
                 _, _, sqs, enrich = create_resources(root / "template.yaml")
                 ingest = sqs.create_queue(QueueName="bench-ingest")["QueueUrl"]
@@ -220,21 +231,25 @@ def run(
                     handler.lambda_handler(_event(sqs, ingest, warm), _Context())
                     wall: list[float] = []
                     cpu: list[float] = []
+                    moto_cpu: list[float] = []
                     for round_ in range(rounds):
                         time.sleep(1.1)  # each host's next slot (HostRequestsPerSecond=1) is free
                         urls = [host.url(f"/story-{round_}") for host in hosts]
                         event = _event(sqs, ingest, urls)
                         counter.counting = True
+                        moto_before = _cpu_seconds(moto_pid)
                         started, started_cpu = time.perf_counter(), time.process_time()
                         response = handler.lambda_handler(event, _Context())
                         wall.append((time.perf_counter() - started) * 1000)
                         cpu.append((time.process_time() - started_cpu) * 1000)
+                        moto_cpu.append((_cpu_seconds(moto_pid) - moto_before) * 1000)
                         counter.counting = False
                         assert response == {"batchItemFailures": []}, response
                 results[mode] = {
                     "billed_ms_per_article": summary([w / len(hosts) for w in wall]),
                     "cpu_ms_per_article": summary([c / len(hosts) for c in cpu]),
                     "batch_wall_ms": summary(wall),
+                    "moto_cpu_ms_per_article": summary([m / len(hosts) for m in moto_cpu]),
                     "aws_calls_per_article": {
                         name: round(count / (rounds * len(hosts)), 2)
                         for name, count in sorted(counter.calls.items())

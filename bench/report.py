@@ -582,6 +582,7 @@ def concurrency(r: dict[str, Any]) -> str:
             r[mode]["billed_ms_per_article"]["mean"],
             r[mode]["cpu_ms_per_article"]["mean"],
             r[mode]["batch_wall_ms"]["mean"],
+            r[mode].get("moto_cpu_ms_per_article", {}).get("mean", "-"),
             _calls(r[mode].get("aws_calls_per_article", {})),
         ]
         for mode in ("sequential", "concurrent")
@@ -598,6 +599,7 @@ def concurrency(r: dict[str, Any]) -> str:
         "billed ms / article",
         "CPU ms / article",
         "batch wall ms",
+        "moto CPU ms / article",
         "AWS calls / article",
     ]
     return "\n\n".join([intro, _table(header, rows)])
