@@ -8,12 +8,17 @@ local enricher the spaCy model), import + init, the process's wall time from ``e
 as the parent saw it, and the first record's extra one-time work (the language identifier,
 lazily loaded on first use). Medians over the samples.
 
-Yardsticks, each in a fresh process too (:mod:`bench.coldbare`): importing the libraries the
-fetch handler's records use (boto3, trafilatura, pydantic, urllib3), and loading the spaCy model
-with the components newsflow runs plus VADER. The goals compare the handlers with them: the
-fetch handler's import within 1.3 times the bare imports, the enrich handler ready (import +
-model) no slower than the bare load. Every round runs each yardstick and each handler once, in
-turn, so a change in the machine's load touches all of them alike; ratios are on CPU time.
+Yardsticks, each in a fresh process too (:mod:`bench.coldbare`). Two are the issue's and
+judge the goals: importing the libraries the fetch handler's records use (boto3, trafilatura,
+pydantic, urllib3), and loading the same spaCy model and VADER bare (``spacy.load`` of the model
+package, its default pipeline). The goals: the fetch handler's import within 1.3 times the bare
+imports, the enrich handler ready (import + stage with the model) no slower than the bare load.
+Two more are reported beside them, not judged: the fetch libraries as a handler uses them
+(pydantic's model machinery and Powertools too, which a bare ``import pydantic`` does not load),
+so the fetch handler over it is newsflow's own share; and the model loaded the standard way with
+only the components newsflow runs (``ner``) plus VADER, stricter than the issue's yardstick.
+Every round runs each yardstick and each handler once, in turn, so a change in the machine's
+load touches all of them alike; ratios are on CPU time.
 
 Tracing: the handlers run with ``POWERTOOLS_TRACE_DISABLED=true`` (no X-Ray daemon here), so
 they do not load the X-Ray SDK; "fetch (tracing on)" shows what the template's default
@@ -61,17 +66,26 @@ VARIANTS = (
     ("enrich (comprehend)", "functions/enrich", "", {"ENRICH_BACKEND": "comprehend"}),
 )
 
+FETCH_BARE = "bare boto3 + trafilatura + pydantic + urllib3"
+FETCH_AS_USED = "bare fetch libraries as used (+ BaseModel, Field, Powertools)"
+ENRICH_DEFAULT = "bare spaCy model, default pipeline + VADER"
+ENRICH_NER = "bare spaCy model, newsflow's components (ner) + VADER"
+
 YARDSTICKS = (
     # name, bench.coldbare argument
-    ("bare boto3 + trafilatura + pydantic + urllib3", "fetch"),
-    ("bare spaCy model (ner) + VADER", "enrich"),
+    (FETCH_BARE, "fetch"),
+    (FETCH_AS_USED, "fetch-as-used"),
+    (ENRICH_DEFAULT, "enrich-default"),
+    (ENRICH_NER, "enrich-ner"),
 )
 
 GOALS = (
-    # handler, its measure, yardstick, limit on the ratio of median CPU times
-    ("fetch", "import", YARDSTICKS[0][0], 1.3),
-    ("fetch (tracing on)", "import", YARDSTICKS[0][0], None),
-    ("enrich (local)", "import + init", YARDSTICKS[1][0], 1.0),
+    # handler, its measure, yardstick, limit on the ratio of median CPU times (None: reported)
+    ("fetch", "import", FETCH_BARE, 1.3),
+    ("fetch", "import", FETCH_AS_USED, None),
+    ("fetch (tracing on)", "import", FETCH_BARE, None),
+    ("enrich (local)", "import + init", ENRICH_DEFAULT, 1.0),
+    ("enrich (local)", "import + init", ENRICH_NER, None),
 )
 
 
@@ -122,7 +136,7 @@ def run(root: Path, samples: int = 5, progress: Any = None) -> dict[str, Any]:
         command = ["-m", "bench.coldprobe", str(function_dir / "app.py"), first]
         jobs.append((name, command, _environment(function_dir, name, extra)))
     for name, kind in YARDSTICKS:
-        function_dir = root / "functions" / kind
+        function_dir = root / "functions" / kind.split("-")[0]
         command = ["-m", "bench.coldbare", kind]
         jobs.append((name, command, _environment(function_dir, kind, {})))
 
