@@ -35,7 +35,17 @@ from newsflow.duplicates import DuplicateDetector
 from newsflow.extraction import parse_html
 from newsflow.handoff import BatchedHandOff
 from newsflow.language import load_identifier
-from newsflow.models import parse_ingest_body
+from newsflow.models import (
+    ArticleRecord,
+    ArticleVersion,
+    EnrichMessage,
+    ExtractorInfo,
+    Failure,
+    IngestMessage,
+    ParsedArticle,
+    build_models,
+    parse_ingest_body,
+)
 from newsflow.observability import RecordReporter
 from newsflow.pipeline import FetchStage, FetchTiming
 from newsflow.politeness import Deferrer, polite_fetcher
@@ -82,6 +92,17 @@ remaining = _InvocationClock()
 @lru_cache(maxsize=1)
 def _stage() -> FetchStage:
     """Built on the first record, once per container (clients are not created at import)."""
+    # before the records' threads start (lambda_handler builds the stage first): the models
+    # they use, whose schemas newsflow.models defers to first use
+    build_models(
+        IngestMessage,
+        ParsedArticle,
+        ExtractorInfo,
+        EnrichMessage,
+        ArticleRecord,
+        ArticleVersion,
+        Failure,
+    )
     settings = get_fetch_settings()
     policy = get_fetch_policy()
     polite = get_politeness_settings()

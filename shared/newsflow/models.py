@@ -24,7 +24,21 @@ class ArticleStatus(StrEnum):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=False)
+    # Each schema is built on first use, not at import: a cold start pays only for the models its
+    # function uses (the fetch function never builds the enrichment models). build_models builds
+    # them ahead of records that run in threads.
+    model_config = ConfigDict(extra="ignore", frozen=False, defer_build=True)
+
+
+def build_models(*models: type[BaseModel]) -> None:
+    """Build these models' deferred schemas now, in the calling thread.
+
+    A deferred model is built by its first use; pydantic does not guard that build against two
+    threads using the model first at the same moment, so a function whose records run in
+    threads builds the models they use before the threads start.
+    """
+    for model in models:
+        model.model_rebuild()
 
 
 # --------------------------------------------------------------------------- messages

@@ -24,7 +24,7 @@ PARSE_BUDGET_SECONDS: Final = 5.0
 class FetchPolicy(BaseModel):
     """Rules for downloading untrusted URLs (docs/ARCHITECTURE.md, "Safe fetching")."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True, defer_build=True)
 
     user_agent: Annotated[str, Field(alias="USER_AGENT", min_length=1)] = DEFAULT_USER_AGENT
     timeout_seconds: Annotated[
@@ -47,7 +47,7 @@ class FetchPolicy(BaseModel):
 
 
 class FetchSettings(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     ARTICLES_BUCKET: str = Field(min_length=1)
     ARTICLES_TABLE: str = Field(min_length=1)
@@ -61,7 +61,7 @@ MAX_ENTITY_ITEMS: Final = 5
 
 
 class EnrichSettings(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     ARTICLES_BUCKET: str = Field(min_length=1)
     ARTICLES_TABLE: str = Field(min_length=1)
@@ -102,7 +102,7 @@ class PolitenessSettings(BaseModel):
     """How the fetch function treats the hosts it fetches from, and how it spends its time
     (docs/HARDENING.md, "A batch never outlives its function")."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     HOST_REQUESTS_PER_SECOND: Annotated[
         float, Field(gt=0, le=100, description="Requests per second to one host, all containers.")

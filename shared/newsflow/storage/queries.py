@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from newsflow.errors import Reason
 from newsflow.models import ArticleRecord, ArticleStatus, Sentiment, as_dict
@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
 class EntityMention(BaseModel):
     """One row of the entity index: an article that mentions an entity."""
+
+    model_config = ConfigDict(defer_build=True)  # read-side only: no handler builds it
 
     entity: str = ""
     type: str = ""
