@@ -2,7 +2,8 @@
 
 ``LocalStack.start(template_path)`` starts moto's server in a process of its own (so that it
 does not share an interpreter lock with the poller and the function workers) on a free loopback
-port, uploads each
+port, and a second one for DynamoDB (the busiest service, moved there once the stack exists),
+uploads each
 local code folder of the template as a zip, translates the SAM template, creates it as a
 CloudFormation stack in moto with the template's own parameter defaults and reads back outputs
 and functions. No resource name is typed here: queues, bucket and table come from the stack.
@@ -67,7 +68,11 @@ def zip_directory(directory: Path) -> bytes:
 
 
 class LocalStack:
-    """moto server + the template's stack. Use as a context manager, or call ``stop()``."""
+    """moto servers + the template's stack. Use as a context manager, or call ``stop()``.
+
+    ``endpoint_url`` is the main server (CloudFormation, S3, SQS, Lambda...); ``endpoints``
+    names the services served by a server of their own (DynamoDB, the busiest).
+    """
 
     def __init__(
         self,
@@ -79,8 +84,11 @@ class LocalStack:
         template: sam_template.TemplateDict,
         translated: sam_template.TemplateDict,
         description: StackDescription,
+        service_servers: dict[str, MotoProcess] | None = None,
     ) -> None:
         self._server = server
+        self._service_servers = dict(service_servers or {})
+        self.endpoints = {name: srv.endpoint_url for name, srv in self._service_servers.items()}
         self.endpoint_url = endpoint_url
         self.region = region
         self.template_path = template_path
@@ -103,7 +111,7 @@ class LocalStack:
         template_path = Path(template_path).resolve()
         template = sam_template.load_template(template_path)
         try:
-            server = MotoProcess.start()
+            server, tables = MotoProcess.start_many(2)
         except (OSError, RuntimeError) as exc:
             raise LocalStackError(f"moto's server did not start: {exc}") from exc
         endpoint_url = server.endpoint_url
@@ -121,10 +129,13 @@ class LocalStack:
             description = _describe(session, endpoint_url, stack_name, template, template_path)
             _shorten_visibility(session, endpoint_url, description.functions, visibility_timeout)
             _disable_moto_mappings(session, endpoint_url, description.functions)
+            _move_tables(session, endpoint_url, tables.endpoint_url, description)
         except BaseException:
             server.stop()
+            tables.stop()
             raise
         return cls(
+            service_servers={"dynamodb": tables},
             server=server,
             endpoint_url=endpoint_url,
             region=region,
@@ -136,13 +147,23 @@ class LocalStack:
 
     @property
     def moto_pid(self) -> int | None:
-        """The process id of moto's server (for its CPU time and memory)."""
+        """The process id of moto's main server (for its CPU time and memory)."""
         return self._server.pid if self._server is not None else None
+
+    @property
+    def moto_pids(self) -> dict[str, int]:
+        """Every moto server's process id: ``moto`` (the main one), ``moto dynamodb``..."""
+        pids = {"moto": self._server.pid} if self._server is not None else {}
+        pids.update({f"moto {name}": srv.pid for name, srv in self._service_servers.items()})
+        return pids
 
     def stop(self) -> None:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        for srv in self._service_servers.values():
+            srv.stop()
+        self._service_servers.clear()
 
     def __enter__(self) -> Self:
         return self
@@ -189,7 +210,8 @@ class LocalStack:
         return local_session(self.region)
 
     def client(self, service: str) -> Any:
-        return self.session().client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
+        endpoint = self.endpoints.get(service, self.endpoint_url)
+        return self.session().client(service, endpoint_url=endpoint)  # type: ignore[call-overload]
 
 
 def local_session(region: str = DEFAULT_REGION) -> boto3.Session:
@@ -318,3 +340,41 @@ def _shorten_visibility(
             sqs.set_queue_attributes(
                 QueueUrl=source.queue_url, Attributes={"VisibilityTimeout": str(seconds)}
             )
+
+
+def _move_tables(
+    session: boto3.Session, endpoint_url: str, tables_url: str, description: StackDescription
+) -> None:
+    """Re-create the stack's DynamoDB tables in the server of their own, then delete them from
+    the main one (so that a client pointed at the wrong server fails instead of writing there).
+
+    DynamoDB takes most of moto's time in a run; in a process of its own it gets a core of its
+    own. The copy has the same name, keys, indexes and billing mode; moto ignores time to live
+    in either place (the code checks expiry itself).
+    """
+    main = _client(session, "dynamodb", endpoint_url)
+    tables = _client(session, "dynamodb", tables_url)
+    for kind, name in description.resources.values():
+        if kind != "AWS::DynamoDB::Table" or not name:
+            continue
+        table = main.describe_table(TableName=name)["Table"]
+        request: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": table["KeySchema"],
+            "AttributeDefinitions": table["AttributeDefinitions"],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        indexes = [
+            {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
+            for index in table.get("GlobalSecondaryIndexes", [])
+        ]
+        if indexes:
+            request["GlobalSecondaryIndexes"] = indexes
+        local_indexes = [
+            {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
+            for index in table.get("LocalSecondaryIndexes", [])
+        ]
+        if local_indexes:
+            request["LocalSecondaryIndexes"] = local_indexes
+        tables.create_table(**request)
+        main.delete_table(TableName=name)

@@ -40,24 +40,40 @@ class MotoProcess:
 
     @classmethod
     def start(cls) -> MotoProcess:
+        [server] = cls.start_many(1)
+        return server
+
+    @classmethod
+    def start_many(cls, count: int) -> list[MotoProcess]:
+        """``count`` servers, started at once (each imports moto, which takes seconds)."""
         # Said here, in the caller's process, so the CLI names the missing extra.
         if importlib.util.find_spec("moto") is None:
             raise ModuleNotFoundError("No module named 'moto'", name="moto")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "newsflow_cli.moto_process"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert process.stdout is not None
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "newsflow_cli.moto_process"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(count)
+        ]
         from newsflow_cli.lambda_runtime import read_line
 
-        line = read_line(process.stdout, _START_TIMEOUT_SECONDS)
-        if not line or not line.strip().isdigit():
-            process.kill()
-            process.wait()
-            raise RuntimeError(f"moto's server did not start (it said {line!r})")
-        return cls(process, int(line))
+        servers: list[MotoProcess] = []
+        try:
+            for process in processes:
+                assert process.stdout is not None
+                line = read_line(process.stdout, _START_TIMEOUT_SECONDS)
+                if not line or not line.strip().isdigit():
+                    raise RuntimeError(f"moto's server did not start (it said {line!r})")
+                servers.append(cls(process, int(line)))
+        except BaseException:
+            for process in processes:
+                process.kill()
+                process.wait()
+            raise
+        return servers
 
     def stop(self) -> None:
         process = self._process

@@ -74,6 +74,8 @@ class Target:
     build: BuildLocation | None = None
     # Most worker processes per function (None: each mapping's MaximumConcurrency).
     max_workers: int | None = None
+    # Services the local stack serves from a server of their own: service -> endpoint URL.
+    endpoints: dict[str, str] = field(default_factory=dict)
 
     @property
     def outputs(self) -> dict[str, str]:
@@ -89,7 +91,8 @@ class Target:
             ) from None
 
     def client(self, service: str) -> Any:
-        return self.session.client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
+        endpoint = self.endpoints.get(service, self.endpoint_url)
+        return self.session.client(service, endpoint_url=endpoint)  # type: ignore[call-overload]
 
     def runtime_env(self) -> dict[str, str]:
         """What a function needs to reach this stack's services from this process."""
@@ -101,6 +104,8 @@ class Target:
             env["AWS_SECRET_ACCESS_KEY"] = credentials.secret_key
             if self.endpoint_url:
                 env["AWS_ENDPOINT_URL"] = self.endpoint_url
+            for service, endpoint in self.endpoints.items():
+                env[f"AWS_ENDPOINT_URL_{service.upper()}"] = endpoint
         return env
 
     def container_pool(self, echo: TextIO | None = None) -> ContainerPool:
@@ -119,7 +124,9 @@ class Target:
         # Every mapping long-polls while batches of every function delete at once: more
         # connections than botocore's default pool of 10.
         sqs = self.session.client(
-            "sqs", endpoint_url=self.endpoint_url, config=Config(max_pool_connections=64)
+            "sqs",
+            endpoint_url=self.endpoints.get("sqs", self.endpoint_url),
+            config=Config(max_pool_connections=64),
         )
         return Poller(
             description=self.description,
@@ -155,6 +162,7 @@ def local_target(
         endpoint_url=stack.endpoint_url,
         overrides=dict(overrides if overrides is not None else local_overrides(os.environ)),
         build=build,
+        endpoints=dict(stack.endpoints),
     )
 
 
@@ -169,6 +177,7 @@ def write_state(
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "endpoint_url": target.endpoint_url,
+        "endpoints": target.endpoints,
         "region": target.region,
         "overrides": target.overrides,
         "pid": os.getpid(),
@@ -220,7 +229,8 @@ def read_local_target(state_dir: Path = STATE_DIR) -> Target:
         session=local_session(region),
         endpoint_url=endpoint_url,
         overrides=dict(state.get("overrides") or {}),
-        extra={k: v for k, v in state.items() if k not in ("stack", "overrides")},
+        endpoints={str(k): str(v) for k, v in (state.get("endpoints") or {}).items()},
+        extra={k: v for k, v in state.items() if k not in ("stack", "overrides", "endpoints")},
     )
 
 

@@ -104,6 +104,7 @@ def test_loopback_urls_are_blocked_when_the_caller_says_false(
             region=target.region,
             session=target.session,
             endpoint_url=target.endpoint_url,
+            endpoints=target.endpoints,
             overrides=overrides,
         ).container_pool(),
         region=target.region,
