@@ -104,12 +104,13 @@ deploy-guided: build ## first deploy: asks for the parameters and saves them
 # N URLs (a few hundred distinct generated pages, plus 404s, a PDF, private addresses, lines that
 # are not URLs and always-unavailable pages) through the local stack; checks that every line ends
 # ENRICHED, FAILED or in a DLQ, reports throughput and RSS, writes JSON to bench-results/.
+# SOAK_ARGS passes more options, e.g. SOAK_ARGS="--from-build --max-workers 4".
 SOAK_URLS ?= 10000
 SOAK_PAGES ?= 300
 
 .PHONY: soak
 soak: install ## soak the local stack: SOAK_URLS=10000 SOAK_PAGES=300 (see docs/HARDENING.md)
-	$(BIN)/python infra/scripts/soak.py --urls $(SOAK_URLS) --pages $(SOAK_PAGES)
+	$(BIN)/python infra/scripts/soak.py --urls $(SOAK_URLS) --pages $(SOAK_PAGES) $(SOAK_ARGS)
 
 # ---------------------------------------------------------------- benchmarks
 # Extraction quality/speed, fetch stage split, enrichment, cold starts, package sizes, cost per

@@ -456,9 +456,8 @@ def throughput(r: dict[str, Any]) -> str:
     rows = []
     for run in r["runs"]:
         functions = run["functions"]
-        handler_s = sum(
-            f["handler_ms_per_record"] * f["records"] / 1000 for f in functions.values()
-        )
+        cpu = run.get("cpu_seconds", {})
+        workers = run.get("workers", {})
         rows.append(
             [
                 run["urls"],
@@ -467,13 +466,23 @@ def throughput(r: dict[str, Any]) -> str:
                 ", ".join(f"{k} {v}" for k, v in run["statuses"].items()),
                 functions.get("FetchFunction", {}).get("handler_ms_per_record"),
                 functions.get("EnrichFunction", {}).get("handler_ms_per_record"),
-                round(run["seconds"] - handler_s, 1),
+                f"{workers.get('FetchFunction', '-')} / {workers.get('EnrichFunction', '-')}",
+                cpu.get("moto", "-"),
+                cpu.get("moto dynamodb", "-"),
+                cpu.get("FetchFunction workers", "-"),
+                cpu.get("EnrichFunction workers", "-"),
+                cpu.get("driver", "-"),
                 "yes" if run["drained"] else "no",
             ]
         )
+    parameters = ", ".join(f"{k}={v}" for k, v in (r.get("parameters") or {}).items())
     lines = [
         f"Local stack started in {r['stack_start_s']} s; warm-up of 10 URLs {r.get('warm_up_s')} s;"
-        f" budget {r['budget_seconds']:.0f} s for the section.",
+        f" budget {r['budget_seconds']:.0f} s for the section"
+        + (f"; parameters {parameters}" if parameters else "")
+        + ("; functions from the sam build output" if r.get("from_build") else "")
+        + (f"; at most {r['max_workers']} workers a function" if r.get("max_workers") else "")
+        + ".",
         "",
         _table(
             [
@@ -483,7 +492,12 @@ def throughput(r: dict[str, Any]) -> str:
                 "outcome",
                 "fetch handler ms/record",
                 "enrich handler ms/record",
-                "s outside handlers (poller, moto SQS)",
+                "workers fetch / enrich",
+                "CPU s moto",
+                "CPU s moto dynamodb",
+                "CPU s fetch workers",
+                "CPU s enrich workers",
+                "CPU s driver",
                 "drained",
             ],
             rows,

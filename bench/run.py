@@ -85,6 +85,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cold-samples", type=int)
     parser.add_argument("--throughput-sizes", help="comma-separated URL counts")
     parser.add_argument("--throughput-budget", type=float, help="seconds for the section")
+    parser.add_argument(
+        "--throughput-from-build",
+        action="store_true",
+        help="run the local stack's functions from .aws-sam/build (python3.12, no site-packages)",
+    )
+    parser.add_argument(
+        "--throughput-max-workers", type=int, help="worker processes per function at most"
+    )
     parser.add_argument("--report-articles", type=int, help="articles in the report's day")
     parser.add_argument(
         "--duplicate-articles", type=int, help="originals of the near-duplicate labelled set"
@@ -229,7 +237,12 @@ def main(argv: list[str] | None = None) -> int:
     def throughput_section() -> Any:
         wanted = tuple(int(n) for n in str(args.throughput_sizes).split(",") if n.strip())
         return throughput.run(
-            template, wanted, budget_seconds=args.throughput_budget, progress=progress
+            template,
+            wanted,
+            budget_seconds=args.throughput_budget,
+            progress=progress,
+            build_dir=ROOT / ".aws-sam" / "build" if args.throughput_from_build else None,
+            max_workers=args.throughput_max_workers,
         )
 
     section("extraction", extraction_section)

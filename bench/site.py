@@ -2,7 +2,8 @@
 
 Real servers compress HTML, so a client that sends ``Accept-Encoding: gzip`` gets the page
 gzipped with ``Content-Encoding: gzip`` (the fetcher then pays for decoding, as in production).
-Binds 127.0.0.1 only.
+Binds a loopback address only (127.0.0.1 unless told another of 127.0.0.0/8: several sites on
+distinct addresses are distinct hosts to the fetcher's per-host politeness).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Self
 class LoopbackSite:
     """``add(path, html)`` then ``url(path)``; use as a context manager."""
 
-    def __init__(self) -> None:
+    def __init__(self, address: str = "127.0.0.1") -> None:
+        self.address = address
         self._pages: dict[str, tuple[bytes, bytes]] = {}
         self.hits = 0
         site = self
@@ -48,13 +50,13 @@ class LoopbackSite:
             def log_message(self, format: str, *args: object) -> None:
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer((address, 0), Handler)
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://{self.address}:{self._server.server_address[1]}"
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"

@@ -1,12 +1,17 @@
 """Soak: N URLs through the local stack, and an account of every one of them.
 
-The local stack is newsflow_cli's: moto's server on 127.0.0.1 with template.yaml created in it,
-the functions' handlers in in-process Lambda containers, and the poller playing the SQS event
-source mappings (visibility timeout 1 s, the template's maxReceiveCount, real DLQs). A page
-server on 127.0.0.1 serves a few hundred generated article pages; each of the N input lines is a
-distinct URL of one of them (``?item=k``), except a share of lines that must fail: pages that
-are gone (404), a PDF, private addresses, lines that are not URLs, and pages that are always
-unavailable (503, so they end in the DLQ). A share of lines re-spell an earlier URL.
+The local stack is newsflow_cli's: moto's server in a process of its own on 127.0.0.1 with
+template.yaml created in it, each function's batches run in worker processes (up to the event
+source mapping's MaximumConcurrency, ``--max-workers`` caps it), the poller playing the SQS
+event source mappings (batch size and batching window, visibility timeout 1 s for retries, the
+template's maxReceiveCount, real DLQs). ``--from-build`` runs the functions from the sam build
+output. Page servers on 127.0.0.1, 127.0.0.2, ... (``--hosts``, 8) serve a few hundred
+generated article pages; each of the N input lines is a distinct URL of one of them
+(``?item=k``), except a share of lines that must fail: pages that are gone (404), a PDF,
+private addresses, lines that are not URLs, and pages that are always unavailable (503, so they
+end in the DLQ). A share of lines re-spell an earlier URL. The fetch function paces each host
+across all its containers (``HostRequestsPerSecond``, raised here to the template's maximum):
+several hosts keep that pace, not the stack, from setting the rate, as publishers do in a crawl.
 
 The producer keeps at most ``--backlog`` messages waiting (moto's SQS slows as a queue grows);
 the script then waits until every queue is empty and checks the invariant:
@@ -14,9 +19,11 @@ the script then waits until every queue is empty and checks the invariant:
     N lines = ENRICHED + FAILED + DEAD_LETTER   (nothing stuck, nothing lost)
 
 and that each line ended the way its kind must (an article ENRICHED, a 404 FAILED http_error, an
-unavailable page DEAD_LETTER...). It reports throughput (articles enriched per second of wall
-time, end to end), the functions' time per record, and resident memory (peak, and sampled as
-the run goes: the moto server lives in this process, so its stored objects are part of it).
+unavailable page DEAD_LETTER...). Every line is accounted for by key (one GetItem per article
+the run pushed), never by scanning moto's table, which holds hundreds of thousands of items
+after a large run. It reports throughput (articles enriched per second of wall time, end to
+end), the functions' time per record, and per process (moto's server, each worker, this driver)
+CPU seconds and peak resident memory.
 
     python infra/scripts/soak.py --urls 10000 --pages 300      # what `make soak` runs
     python infra/scripts/soak.py --urls 300 --pages 30 --out -  # a quick one, JSON on stdout
@@ -36,7 +43,6 @@ import resource
 import sys
 import tempfile
 import time
-import tracemalloc
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -44,18 +50,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from newsflow.models import ArticleRecord
 from newsflow.storage import ArticleQueries
 from newsflow_cli import dead_letters, intake
 from newsflow_cli.local_stack import LocalStack
 from newsflow_cli.page_server import PageServer
-from newsflow_cli.poller import BatchOutcome
+from newsflow_cli.poller import BatchOutcome, Poller
+from newsflow_cli.process_stats import process_stats
 from newsflow_cli.targets import local_target
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TEMPLATE = ROOT / "template.yaml"
 DEFAULT_RESULTS = ROOT / "bench-results"
+DEFAULT_BUILD = ROOT / ".aws-sam" / "build"
 DEAD_LETTER = "DEAD_LETTER"
+HOST_RATE = "100"  # the template's maximum HostRequestsPerSecond
+HOSTS = 8  # page servers on 127.0.0.1, 127.0.0.2, ...: each a host of its own to the gate
+SAMPLE_EVERY_SECONDS = 15.0
 
 # Share of the N lines per kind; the rest are article URLs.
 MIX = {
@@ -149,14 +159,21 @@ class Line:
     kind: str
 
 
-def input_lines(count: int, pages: int, server: PageServer, seed: int) -> list[Line]:
+def input_lines(
+    count: int, pages: int, servers: PageServer | list[PageServer], seed: int
+) -> list[Line]:
     """``count`` lines: every kind of MIX in its share (at least one of each from 50 lines on),
-    article URLs for the rest, shuffled."""
+    article URLs for the rest (spread over ``servers``, each a host of its own), shuffled."""
+    hosts = servers if isinstance(servers, list) else [servers]
+    server = hosts[0]
     rng = random.Random(seed + 1)  # noqa: S311 - reproducible test data, not security
     least = 1 if count >= 50 else 0
     sizes = {kind: max(least, int(count * share)) for kind, share in MIX.items()}
     articles = count - sum(sizes.values())
-    lines = [Line(server.url(f"/a/{k % pages}.html?item={k}"), "article") for k in range(articles)]
+    lines = [
+        Line(hosts[k % len(hosts)].url(f"/a/{k % pages}.html?item={k}"), "article")
+        for k in range(articles)
+    ]
     for k in range(sizes["respelled"]):
         original = lines[rng.randrange(articles)].text
         respelled = original.replace("http://", "HTTP://") + f"&utm_source=soak{k}#top"
@@ -179,13 +196,6 @@ def input_lines(count: int, pages: int, server: PageServer, seed: int) -> list[L
 # --------------------------------------------------------------------------- running
 
 
-def rss_mb() -> float:
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-    return 0.0
-
-
 def peak_rss_mb() -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 1024 if sys.platform != "darwin" else peak / 2**20
@@ -197,6 +207,7 @@ class FunctionStats:
     records: int = 0
     failed_records: int = 0
     errors: int = 0
+    cold_starts: int = 0
     busy_seconds: float = 0.0
 
     def add(self, outcome: BatchOutcome) -> None:
@@ -204,7 +215,62 @@ class FunctionStats:
         self.records += outcome.received
         self.failed_records += outcome.failed
         self.errors += 0 if outcome.invocation.ok else 1
+        self.cold_starts += 1 if outcome.invocation.cold_start else 0
         self.busy_seconds += outcome.invocation.duration_ms / 1000
+
+
+@dataclass
+class ProcessFigures:
+    """One process of the stack: what it is, its CPU seconds and its peak resident memory."""
+
+    role: str  # "moto", "driver", or the function a worker runs
+    pid: int
+    cpu_seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+
+
+class ProcessWatch:
+    """Samples moto's server and every worker (they come and go) and keeps each one's figures;
+    a sample also records the resident memory of the whole stack at that moment."""
+
+    def __init__(self, stack: LocalStack, poller: Poller) -> None:
+        self.stack = stack
+        self.poller = poller
+        self.figures: dict[int, ProcessFigures] = {}
+        self.samples: list[tuple[int, float, float]] = []  # (lines pushed, s, stack RSS MB)
+
+    def _pids(self) -> list[tuple[str, int]]:
+        pids = list(self.stack.moto_pids.items())
+        for container in self.poller.pool.containers():
+            pid = container.pid
+            if pid is not None:
+                pids.append((container.spec.logical_id, pid))
+        return pids
+
+    def sample(self, pushed: int, seconds: float) -> None:
+        total = 0.0
+        for role, pid in self._pids():
+            stats = process_stats(pid)
+            if stats is None:
+                continue
+            figures = self.figures.setdefault(pid, ProcessFigures(role=role, pid=pid))
+            figures.cpu_seconds = stats.cpu_seconds
+            figures.peak_rss_mb = max(figures.peak_rss_mb, stats.peak_rss_mb)
+            total += stats.rss_mb
+        driver = process_stats(os.getpid())
+        if driver is not None:
+            total += driver.rss_mb
+        self.samples.append((pushed, round(seconds, 1), round(total, 1)))
+
+    def finish(self) -> list[ProcessFigures]:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        driver = ProcessFigures(
+            role="driver",
+            pid=os.getpid(),
+            cpu_seconds=round(usage.ru_utime + usage.ru_stime, 2),
+            peak_rss_mb=round(peak_rss_mb(), 1),
+        )
+        return [*sorted(self.figures.values(), key=lambda f: (f.role, f.pid)), driver]
 
 
 @dataclass
@@ -223,11 +289,10 @@ class SoakReport:
     articles_per_second: float
     lines_per_second: float
     functions: dict[str, FunctionStats]
-    peak_rss_mb: float
-    rss_samples_mb: list[tuple[int, float, float]]  # (lines pushed, seconds since start, RSS)
-    stored: dict[str, int]  # what moto holds at the end (it lives in this process's RSS)
-    # --trace-memory: MB still allocated at the end minus after the first enrich batch
-    growth_mb_by_package: dict[str, float] = field(default_factory=dict)
+    processes: list[ProcessFigures]  # moto's server, each worker, the driver
+    rss_samples_mb: list[tuple[int, float, float]]  # (lines pushed, s since start, stack RSS)
+    stored: dict[str, int]  # what moto holds at the end
+    account_seconds: float = 0.0  # reading every line's outcome back, after the drain
     environment: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -255,10 +320,13 @@ def _all_messages(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
 def _account(
     target: Any, lines: list[Line], checked: list[intake.IntakeLine]
 ) -> tuple[list[tuple[Line, str, str | None]], int]:
-    """(line, status, failure reason) per line, and how many distinct articles are ENRICHED."""
+    """(line, status, failure reason) per line, and how many distinct articles are ENRICHED.
+
+    By key: one GetItem per article the run pushed (a scan of moto's table at this size takes
+    longer than the run itself), and the dead-letter queues read whole (they are small).
+    """
     sqs = target.client("sqs")
     table = ArticleQueries(target.output("ArticlesTableName"), target.client("dynamodb"))
-    articles: dict[str, ArticleRecord] = {record.article_id: record for record in table.records()}
     dead_message_ids: set[str] = set()
     dead_article_ids: set[str] = set()
     for queue in dead_letters.dead_letter_queues(sqs, target.description):
@@ -269,67 +337,33 @@ def _account(
             article_id = dead_letters.article_id_of(message["Body"])
             if article_id is not None:
                 dead_article_ids.add(article_id)
+    statuses: dict[str, tuple[str, str | None] | None] = {}
     results: list[tuple[Line, str, str | None]] = []
     for line, item in zip(lines, checked, strict=True):
-        if not item.accepted:
+        if not item.accepted or item.article_id is None:
             results.append((line, "FAILED", item.reason))
             continue
-        record = articles.get(item.article_id or "")
+        if item.article_id not in statuses:
+            record = table.record(item.article_id)
+            statuses[item.article_id] = (
+                (record.status.value, record.failure.reason.value if record.failure else None)
+                if record is not None
+                else None
+            )
+        found = statuses[item.article_id]
         if item.message_id in dead_message_ids or item.article_id in dead_article_ids:
             results.append((line, DEAD_LETTER, None))
-        elif record is not None and record.status.value in ("ENRICHED", "FAILED"):
-            reason = record.failure.reason.value if record.failure else None
-            results.append((line, record.status.value, reason))
+        elif found is not None and found[0] in ("ENRICHED", "FAILED"):
+            results.append((line, found[0], found[1]))
         else:
-            results.append((line, f"STUCK:{record.status.value if record else 'no item'}", None))
-    enriched = sum(1 for record in articles.values() if record.status.value == "ENRICHED")
+            results.append((line, f"STUCK:{found[0] if found else 'no item'}", None))
+    enriched = sum(1 for found in statuses.values() if found and found[0] == "ENRICHED")
     return results, enriched
 
 
-def _package_of(filename: str) -> str | None:
-    if "site-packages/" in filename:
-        return filename.split("site-packages/", 1)[1].split("/", 1)[0]
-    for name in ("newsflow_cli", "newsflow", "functions"):
-        if f"/{name}/" in filename:
-            return name
-    return None
-
-
-def _by_package(snapshot: tracemalloc.Snapshot, top: int = 8) -> dict[str, float]:
-    """MB by the nearest package on the allocating stack (not the stdlib function that did the
-    allocating for it)."""
-    sizes: Counter[str] = Counter()
-    for stat in snapshot.statistics("traceback"):
-        packages = (_package_of(frame.filename) for frame in reversed(stat.traceback))
-        sizes[next((p for p in packages if p), "python")] += stat.size
-    return {name: round(size / 2**20, 1) for name, size in sizes.most_common(top)}
-
-
-class MemoryTracer:
-    """What the run keeps allocating once both functions are warm: a snapshot after the first
-    enrich batch (the model is loaded by then), another at the end, the growth by package."""
-
-    def __init__(self) -> None:
-        self.warm: dict[str, float] | None = None
-        self.growth: dict[str, float] = {}
-
-    def start(self) -> None:
-        tracemalloc.start(8)
-
-    def on_batch(self, outcome: BatchOutcome) -> None:
-        if self.warm is None and outcome.function == "EnrichFunction":
-            self.warm = _by_package(tracemalloc.take_snapshot(), top=50)
-
-    def finish(self) -> None:
-        end = _by_package(tracemalloc.take_snapshot(), top=50)
-        tracemalloc.stop()
-        warm = self.warm or {}
-        growth = {name: round(mb - warm.get(name, 0.0), 1) for name, mb in end.items()}
-        ranked = sorted(growth.items(), key=lambda item: -item[1])[:8]
-        self.growth = dict(ranked)
-
-
 def _stored(target: Any) -> dict[str, int]:
+    """What moto holds at the end: S3 objects listed, the table's item count as DynamoDB
+    describes it (no scan)."""
     s3 = target.client("s3")
     objects = size = 0
     for page in s3.get_paginator("list_objects_v2").paginate(
@@ -338,12 +372,8 @@ def _stored(target: Any) -> dict[str, int]:
         for item in page.get("Contents", []):
             objects += 1
             size += int(item["Size"])
-    dynamodb = target.client("dynamodb")
-    items = 0
-    for page in dynamodb.get_paginator("scan").paginate(
-        TableName=target.output("ArticlesTableName"), Select="COUNT"
-    ):
-        items += int(page["Count"])
+    table = target.client("dynamodb").describe_table(TableName=target.output("ArticlesTableName"))
+    items = int(table["Table"].get("ItemCount", 0))
     return {"s3_objects": objects, "s3_bytes": size, "dynamodb_items": items}
 
 
@@ -356,67 +386,86 @@ def run_soak(
     max_seconds: float = 3600.0,
     template: Path = DEFAULT_TEMPLATE,
     progress: Any = None,
-    trace_memory: bool = False,
+    build_dir: Path | None = None,
+    max_workers: int | None = None,
+    hosts: int = HOSTS,
 ) -> SoakReport:
-    """Start a local stack and a page server, push ``urls`` lines, drain, account.
+    """Start a local stack and page servers, push ``urls`` lines, drain, account.
 
-    ``trace_memory`` attributes the Python memory the run keeps allocating once both functions
-    are warm to the package that allocated it (moto's stored state versus the pipeline's own);
-    it slows the run several times over.
+    ``build_dir``: run the functions from the ``sam build`` output there; ``max_workers``: at
+    most this many worker processes per function; ``hosts``: page servers the article URLs are
+    spread over.
     """
     pages = max(1, min(pages, urls))
     begun = time.monotonic()
     with contextlib.ExitStack() as resources:
         site = Path(resources.enter_context(tempfile.TemporaryDirectory(prefix="soak-site-")))
         write_site(site, pages, seed)
-        server = resources.enter_context(PageServer(root=site))
-        server.unavailable.clear()
-        stack = resources.enter_context(LocalStack.start(template))
-        target = local_target(stack, {"NEWSFLOW_ALLOW_LOOPBACK": "true"})
+        servers = [
+            resources.enter_context(PageServer(root=site, host=f"127.0.0.{n}"))
+            for n in range(1, max(1, hosts) + 1)
+        ]
+        for server in servers:
+            server.unavailable.clear()
+        stack = resources.enter_context(
+            LocalStack.start(template, parameters={"HostRequestsPerSecond": HOST_RATE})
+        )
+        target = local_target(stack, {"NEWSFLOW_ALLOW_LOOPBACK": "true"}, build_dir=build_dir)
+        target.max_workers = max_workers
         stats: dict[str, FunctionStats] = {}
-        tracer = MemoryTracer() if trace_memory else None
 
         def on_batch(outcome: BatchOutcome) -> None:
             stats.setdefault(outcome.function, FunctionStats()).add(outcome)
-            if tracer is not None:
-                tracer.on_batch(outcome)
 
         poller = target.poller(on_batch=on_batch)
+        resources.callback(poller.close)
+        watch = ProcessWatch(stack, poller)
         sqs = target.client("sqs")
         queue_url = target.output("IngestQueueUrl")
-        lines = input_lines(urls, pages, server, seed)
+        lines = input_lines(urls, pages, servers, seed)
         checked: list[intake.IntakeLine] = []
-        samples: list[tuple[int, float, float]] = []
-        next_sample = max(1, urls // 20)
-        if tracer is not None:  # from here: what the run adds, not the stack's creation
-            tracer.start()
+        next_report = max(1, urls // 20)
         started = time.monotonic()
         startup = started - begun
-        samples.append((0, 0.0, rss_mb()))
+        watch.sample(0, 0.0)
+        next_sample = started + SAMPLE_EVERY_SECONDS
+        poller.start()
+        while len(checked) < len(lines) and time.monotonic() - started < max_seconds:
+            if time.monotonic() >= next_sample:
+                watch.sample(len(checked), time.monotonic() - started)
+                next_sample += SAMPLE_EVERY_SECONDS
+            pending = poller.pending()
+            if pending >= backlog:
+                time.sleep(0.2)
+                continue
+            chunk = lines[len(checked) : len(checked) + 100]
+            checked += intake.push(sqs, queue_url, [line.text for line in chunk])
+            if len(checked) >= next_report or len(checked) == len(lines):
+                next_report += max(1, urls // 20)
+                if progress:
+                    progress(
+                        f"pushed {len(checked)}/{len(lines)}, backlog {pending},"
+                        f" {time.monotonic() - started:.0f} s"
+                    )
         drained = False
         while time.monotonic() - started < max_seconds:
-            pending = poller.pending()
-            if len(checked) < len(lines) and pending < backlog:
-                chunk = lines[len(checked) : len(checked) + 100]
-                checked += intake.push(sqs, queue_url, [line.text for line in chunk])
-                if len(checked) >= next_sample or len(checked) == len(lines):
-                    samples.append((len(checked), time.monotonic() - started, rss_mb()))
-                    next_sample += max(1, urls // 20)
-                    if progress:
-                        progress(f"pushed {len(checked)}/{len(lines)}, backlog {pending}")
-                continue
-            handled = poller.poll_once()
-            if not handled and len(checked) == len(lines) and poller.pending() == 0:
+            left = min(SAMPLE_EVERY_SECONDS, max_seconds - (time.monotonic() - started))
+            if poller.wait_until_drained(timeout=max(left, 0.1)).drained:
                 drained = True
                 break
-            if not handled:
-                time.sleep(0.05)  # only failed records left, waiting for their visibility
+            watch.sample(len(checked), time.monotonic() - started)
+            if progress:
+                progress(f"draining: {poller.pending()} messages left")
         seconds = time.monotonic() - started
-        samples.append((len(checked), seconds, rss_mb()))
+        watch.sample(len(checked), seconds)
+        poller.stop()
+        if progress:
+            progress(f"drained={drained} after {seconds:.0f} s; accounting by key")
+        accounting = time.monotonic()
         results, enriched = _account(target, lines[: len(checked)], checked)
         stored = _stored(target)
-        if tracer is not None:
-            tracer.finish()
+        account_seconds = time.monotonic() - accounting
+        processes = watch.finish()
     outcomes = Counter(status for _, status, _ in results)
     unexpected: Counter[str] = Counter()
     examples: list[dict[str, str]] = []
@@ -444,15 +493,20 @@ def run_soak(
         articles_per_second=round(enriched / seconds, 2) if seconds else 0.0,
         lines_per_second=round(urls / seconds, 2) if seconds else 0.0,
         functions=stats,
-        peak_rss_mb=round(peak_rss_mb(), 1),
-        rss_samples_mb=[(n, round(t, 1), round(mb, 1)) for n, t, mb in samples],
+        processes=processes,
+        rss_samples_mb=watch.samples,
         stored=stored,
-        growth_mb_by_package=tracer.growth if tracer is not None else {},
+        account_seconds=round(account_seconds, 1),
         environment={
             "python": platform.python_version(),
             "machine": platform.machine(),
             "cpus": os.cpu_count(),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
             "backlog": backlog,
+            "from_build": build_dir is not None,
+            "max_workers": max_workers,
+            "host_requests_per_second": HOST_RATE,
+            "hosts": hosts,
             "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         },
     )
@@ -465,7 +519,8 @@ def summary(report: SoakReport) -> Iterator[str]:
     yield (
         f"{report.urls} lines from {report.pages} pages in {report.seconds:.1f} s"
         f" ({'drained' if report.drained else 'NOT drained'};"
-        f" stack start {report.startup_seconds:.1f} s before that)"
+        f" stack start {report.startup_seconds:.1f} s before that,"
+        f" accounting {report.account_seconds:.1f} s after)"
     )
     yield "outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items()))
     yield (
@@ -483,15 +538,19 @@ def summary(report: SoakReport) -> Iterator[str]:
     for name, stats in report.functions.items():
         per_record = 1000 * stats.busy_seconds / stats.records if stats.records else 0.0
         yield (
-            f"{name}: {stats.invocations} invocations, {stats.records} records"
-            f" ({stats.failed_records} failed), {per_record:.1f} ms per record"
+            f"{name}: {stats.invocations} invocations ({stats.cold_starts} cold),"
+            f" {stats.records} records ({stats.failed_records} failed),"
+            f" {per_record:.1f} ms per record"
         )
-    yield f"memory: peak RSS {report.peak_rss_mb} MB"
-    yield f"  samples (lines pushed, s, RSS MB): {report.rss_samples_mb}"
-    if report.growth_mb_by_package:
-        yield f"  growth once warm, MB by package: {report.growth_mb_by_package}"
+    yield "processes (role, pid, CPU s, peak RSS MB):"
+    for figures in report.processes:
+        yield (
+            f"  {figures.role:<16} {figures.pid:>8} {figures.cpu_seconds:>9.1f}"
+            f" {figures.peak_rss_mb:>9.1f}"
+        )
+    yield f"  stack RSS samples (lines pushed, s, MB): {report.rss_samples_mb}"
     yield (
-        f"stored in moto (part of that RSS): {report.stored['s3_objects']} S3 objects,"
+        f"stored in moto: {report.stored['s3_objects']} S3 objects,"
         f" {report.stored['s3_bytes'] / 2**20:.1f} MB; {report.stored['dynamodb_items']} items"
     )
 
@@ -505,7 +564,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=3600.0, help="give up after")
     parser.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE)
     parser.add_argument(
-        "--trace-memory", action="store_true", help="attribute memory by package (slower)"
+        "--from-build",
+        action="store_true",
+        help="run the functions from .aws-sam/build (python3.12, no site-packages)",
+    )
+    parser.add_argument(
+        "--max-workers", type=int, default=None, help="worker processes per function at most"
+    )
+    parser.add_argument(
+        "--hosts", type=int, default=HOSTS, help=f"page servers, one host each (default {HOSTS})"
     )
     parser.add_argument(
         "--out", default=None, help="JSON report path ('-' for stdout; default bench-results/)"
@@ -525,7 +592,11 @@ def main(argv: list[str] | None = None) -> int:
         max_seconds=args.max_seconds,
         template=args.template,
         progress=progress,
-        trace_memory=args.trace_memory,
+        build_dir=args.template.resolve().parent / ".aws-sam" / "build"
+        if args.from_build
+        else None,
+        max_workers=args.max_workers,
+        hosts=args.hosts,
     )
     payload = json.dumps(report.as_json(), indent=2)
     if args.out == "-":
