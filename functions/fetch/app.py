@@ -60,6 +60,7 @@ from newsflow.settings import (
 from newsflow.snapstart import on_restore, snapshot_init
 from newsflow.storage import ArticleTable, DocumentStore, MessageQueue
 from newsflow.storage.fingerprints import FingerprintIndex
+from newsflow.storage.items import RetryNote
 from newsflow.tracing import make_tracer
 
 SERVICE = "fetch"
@@ -102,6 +103,7 @@ def _stage() -> FetchStage:
         ArticleRecord,
         ArticleVersion,
         Failure,
+        RetryNote,
     )
     settings = get_fetch_settings()
     policy = get_fetch_policy()

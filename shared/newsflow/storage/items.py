@@ -16,10 +16,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from newsflow.aws_errors import translated
-from newsflow.enrichment.aggregation import normalise_entity_key
 from newsflow.errors import Reason, Stage, TransientError
 from newsflow.models import ArticleRecord, Failure
 from newsflow.storage.layout import (
@@ -94,6 +93,9 @@ def article_id_of(item: Mapping[str, Any]) -> str:
 def entity_pk(name: str) -> str:
     """Entity index partition: the same key the enrichment merges mentions by (cut to
     ``ENTITY_KEY_BYTES``: a 13 KB run of capitalised words is no name, and no key)."""
+    # imported here: the enrichment package is the enrich stage's, and fetch never loads it
+    from newsflow.enrichment.aggregation import normalise_entity_key
+
     key = normalise_entity_key(unicodedata.normalize("NFKC", name))
     return f"ENTITY#{clamp_utf8(key, ENTITY_KEY_BYTES)}"
 
@@ -208,6 +210,8 @@ def complete_record(item: Mapping[str, Any] | None) -> ArticleRecord | None:
 
 class RetryNote(BaseModel):
     """The last transient failure seen for an article (kept beside its item)."""
+
+    model_config = ConfigDict(defer_build=True)  # built on first use, like newsflow.models
 
     article_id: str
     failure: Failure

@@ -101,7 +101,13 @@ def main() -> None:
         messages = resources.receive_all(resources.ingest_queue_url)
         event = build_sqs_event(messages, queue_arn="arn:aws:sqs:us-east-1:1:q", region="us-east-1")
 
-        os.environ.update({**resources.fetch_env(), "NEWSFLOW_ALLOW_LOOPBACK": "true"})
+        os.environ.update(
+            {
+                **resources.fetch_env(),
+                "NEWSFLOW_ALLOW_LOOPBACK": "true",
+                "HOST_REQUESTS_PER_SECOND": "100",  # every page is on 127.0.0.1
+            }
+        )
         handler = load(ROOT / "functions" / "fetch" / "app.py", "app")
         handler._stage()
         before = deferred_models()

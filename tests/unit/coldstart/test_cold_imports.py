@@ -94,3 +94,11 @@ def test_with_tracing_on_the_handler_loads_the_xray_recorder() -> None:
 
     assert "aws_xray_sdk.core" in modules
     assert "aws_xray_sdk.ext.botocore.patch" in modules
+
+
+def test_the_fetch_handler_leaves_the_enrichment_package_to_the_enrich_function() -> None:
+    """Only the enrich stage writes entity keys: fetch loads none of newsflow.enrichment."""
+    modules = imported_modules("fetch", POWERTOOLS_TRACE_DISABLED="true")
+
+    assert "newsflow.storage.items" in modules
+    assert not [name for name in modules if name.startswith("newsflow.enrichment")]
