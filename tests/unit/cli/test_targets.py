@@ -91,3 +91,30 @@ def test_the_state_file_leads_back_to_a_running_local_stack(tmp_path: Path) -> N
     assert target.overrides == {"NEWSFLOW_ALLOW_LOOPBACK": "true"}
     assert target.runtime_env()["AWS_ENDPOINT_URL"] == listener.base_url
     assert target.extra["page_server_url"] == "http://127.0.0.1:1"
+
+
+def test_a_service_served_apart_is_reached_there_by_the_cli_and_the_functions(
+    tmp_path: Path,
+) -> None:
+    # GIVEN a local stack whose DynamoDB is served by a server of its own
+    description = StackDescription(stack_name="local", status="CREATE_COMPLETE", outputs={})
+    with PageServer(root=tmp_path) as main, PageServer(root=tmp_path) as tables:
+        written = Target(
+            kind="local",
+            description=description,
+            region="us-east-1",
+            session=local_session("us-east-1"),
+            endpoint_url=main.base_url,
+            endpoints={"dynamodb": tables.base_url},
+        )
+        write_state(written, tmp_path / ".newsflow")
+        # WHEN another CLI process resolves the target from the state file
+        target = resolve_target(None, state_dir=tmp_path / ".newsflow")
+    # THEN its DynamoDB client goes to that server and every other client to the main one
+    assert target.client("dynamodb").meta.endpoint_url == tables.base_url
+    assert target.client("sqs").meta.endpoint_url == main.base_url
+    assert target.client("s3").meta.endpoint_url == main.base_url
+    # AND the functions are told the same through the environment botocore reads
+    env = target.runtime_env()
+    assert env["AWS_ENDPOINT_URL"] == main.base_url
+    assert env["AWS_ENDPOINT_URL_DYNAMODB"] == tables.base_url
