@@ -188,6 +188,10 @@ def enrichment(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 def cold_start(r: dict[str, Any]) -> str:
     rows = []
     for name, s in r.items():
@@ -254,8 +258,8 @@ def cold_start(r: dict[str, Any]) -> str:
                         g["yardstick"],
                         g["handler_cpu_ms"],
                         g["yardstick_cpu_ms"],
-                        g["ratio_cpu"],
-                        g["ratio_wall"],
+                        _ratio(g["ratio_cpu"]),  # 3 decimals: 1.307 is not "1.3" against 1.3
+                        _ratio(g["ratio_wall"]),
                         "-"
                         if g["limit"] is None
                         else f"<= {g['limit']}: {'met' if g['met'] else 'not met'}",
