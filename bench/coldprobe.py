@@ -3,7 +3,8 @@
 ``python -m bench.coldprobe HANDLER_FILE [first-record-kind]`` imports the handler module from
 its file (as the Lambda runtime does), then calls its cached ``_stage()`` the way the first
 record would - settings read from the environment the parent set (dummy resource names), boto3
-clients created, the model loaded - and finally does the first record's own first-time work
+clients created, the models its records use built (their schemas wait for first use), the model
+loaded - and finally does the first record's own first-time work
 without AWS: parsing a generated page (``fetch``) or enriching a generated text (``enrich``,
 which loads the language identifier). Prints one JSON line of times in ms and peak RSS.
 """
