@@ -4,6 +4,7 @@ message the batch call did not accept fails its own record only (moto, loopback 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -12,6 +13,7 @@ import boto3
 import pytest
 
 from newsflow.storage import ArticleTable
+from newsflow.storage.items import ARTICLE_SK
 from newsflow.urls import article_id_for, canonicalize_url
 
 from .sqs_events import sqs_event
@@ -90,11 +92,20 @@ def test_a_batch_hands_its_articles_off_in_one_call(
     page_server: Any,
     make_article_page: Any,
     lambda_context: Any,
+    session: boto3.session.Session,
     sqs_calls: list[tuple[str, dict[str, Any]]],
 ) -> None:
-    # GIVEN a batch of four articles, fetched at once
+    # GIVEN a batch of four articles, fetched at once: every record has started (read its
+    # article item) before any goes on, as when the fetches overlap
     urls = pages(page_server, make_article_page)
     event = sqs_event(pipeline, list(urls.values()))
+    all_started = threading.Barrier(len(urls), timeout=30)
+
+    def article_read(params: dict[str, Any], **_: Any) -> None:
+        if params["Key"]["sk"]["S"] == ARTICLE_SK:
+            all_started.wait()
+
+    session.events.register("before-parameter-build.dynamodb.GetItem", article_read)
     sqs_calls.clear()
     # WHEN the handler runs
     response = handler.lambda_handler(event, lambda_context)
