@@ -128,7 +128,7 @@ class ArticleStorage(Protocol):
 
     def get(self, article_id: str) -> ArticleRecord | None: ...
 
-    def save_fetched(self, record: ArticleRecord) -> None: ...
+    def save_fetched(self, record: ArticleRecord, *, new: bool = False) -> None: ...
 
     def mark_handoff(self, article_id: str, at: datetime) -> None: ...
 
@@ -416,7 +416,8 @@ class FetchStage:
                 last_modified=page.last_modified,
                 source=message.source,
                 metadata=message.metadata,
-            )
+            ),
+            new=existing is None,  # the read found no item: a put, unless one appeared since
         )
         reuse_of = verdict.duplicate_of if verdict and verdict.reuses_enrichment else None
         self._hand_off(article_id, article_key, reuse_of)

@@ -177,6 +177,15 @@ def update_sets(attribute: str, value: str | None = None) -> Match:
     return match
 
 
+def puts_item(attribute: str, value: str) -> Match:
+    """Match a ``PutItem`` whose item has ``attribute`` = ``value``."""
+
+    def match(params: dict[str, Any]) -> bool:
+        return bool(params.get("Item", {}).get(attribute, {}).get("S") == value)
+
+    return match
+
+
 def key_starts(prefix: str) -> Match:
     def match(params: dict[str, Any]) -> bool:
         return str(params.get("Key", "")).startswith(prefix)

@@ -23,6 +23,7 @@ from .support import (
     Match,
     assert_no_duplicates_or_leftovers,
     key_starts,
+    puts_item,
     update_sets,
 )
 
@@ -42,9 +43,8 @@ class Call:
 RAW_PUT = Call("raw page put", "s3.PutObject", lambda: key_starts("raw/"))
 DOC_PUT = Call("parsed document put", "s3.PutObject", lambda: key_starts("articles/"))
 ARTICLE_READ = Call("article read", "dynamodb.GetItem", lambda: lambda params: True)
-FETCHED_WRITE = Call(
-    "FETCHED write", "dynamodb.UpdateItem", lambda: update_sets("status", "FETCHED")
-)
+# A first fetch's article item is new: its FETCHED write is one conditional PutItem.
+FETCHED_WRITE = Call("FETCHED write", "dynamodb.PutItem", lambda: puts_item("status", "FETCHED"))
 HANDOFF = Call("enrich message send", "sqs.SendMessageBatch", lambda: lambda params: True)
 HANDOFF_MARK = Call("hand-off mark", "dynamodb.UpdateItem", lambda: update_sets("handoff_at"))
 FAILED_WRITE = Call("FAILED write", "dynamodb.UpdateItem", lambda: update_sets("status", "FAILED"))

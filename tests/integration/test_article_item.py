@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from newsflow.duplicates import DuplicateDetector
+from newsflow.errors import Reason, Stage
 from newsflow.fetching import FetchedPage
 from newsflow.models import (
     Enrichment,
@@ -23,6 +24,7 @@ from newsflow.models import (
     EnrichMessage,
     Entity,
     ExtractorInfo,
+    Failure,
     IngestMessage,
     ParsedArticle,
     Sentiment,
@@ -278,3 +280,119 @@ def test_index_items_listed_the_old_way_are_cleaned_up_too(stages: Stages) -> No
     assert stale not in stages.entity_items()
     assert len(stages.entity_items()) == MAX_ENTITY_ITEMS
     assert "entity_keys" not in stages.item(result.article_id)
+
+
+# --------------------------------------------------------------------------- the first write
+
+
+def _operations(stages: Stages) -> list[str]:
+    """The DynamoDB operations the table's client makes from now on, in order."""
+    calls: list[str] = []
+    stages.pipeline.dynamodb.meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: calls.append(model.name)
+    )
+    return calls
+
+
+def _first_record(stages: Stages, url: str = URL, title: str = TITLE) -> Any:
+    """The FETCHED record of a first fetch, built as the stage builds it."""
+    from newsflow.models import ArticleRecord
+    from newsflow.urls import article_id_for, canonicalize_url
+
+    canonical = canonicalize_url(url)
+    document = parse(b"", url).model_copy(
+        update={"title": title, "domain": "www.example-regional-news.co.uk"}
+    )
+    document.truncated = ["text"]  # the parser cut the text
+    article_id = article_id_for(canonical)
+    return ArticleRecord.fetched(
+        document,
+        article_id=article_id,
+        url=url,
+        canonical_url=canonical,
+        article_key=f"articles/dt=2026-11-20/{article_id}.json",
+        created_at=NOW,
+        updated_at=NOW,
+        raw_key=f"raw/dt=2026-11-20/{article_id}.html.gz",
+        version=1,
+        metadata={"feed": "local"},
+    )
+
+
+def test_a_first_fetch_writes_the_same_item_with_one_put(stages: Stages) -> None:
+    # GIVEN the record of an article with no item yet, one of its values over its limit
+    record = _first_record(stages, title="T" * 3_000)
+    calls = _operations(stages)
+    # WHEN it is saved as new
+    stages.table.save_fetched(record, new=True)
+    # THEN one conditional PutItem wrote it
+    assert calls == ["PutItem"]
+    put = stages.item(record.article_id)
+    # AND it is the very item the update writes for a missing article: created_at, one
+    # attempt, the sort key of its domain index, the cut values named with the parser's
+    stages.pipeline.dynamodb.delete_item(
+        TableName=stages.pipeline.table,
+        Key={"pk": {"S": article_pk(record.article_id)}, "sk": {"S": "ARTICLE"}},
+    )
+    stages.table.save_fetched(record)
+    updated = stages.item(record.article_id)
+    assert put == updated
+    assert put["attempts"] == 1 and datetime.fromisoformat(put["created_at"]) == NOW
+    assert put["domain_sk"] == f"2026-11-19#{record.article_id}"
+    assert set(put["truncated"]) == {"text", "title"}
+    assert len(put["title"]) == 2_000
+
+
+def test_an_item_written_since_the_read_is_updated_not_replaced(stages: Stages) -> None:
+    # GIVEN an article that another container fetched and enriched after this one's read
+    result = stages.fetch.run(IngestMessage(url=URL))
+    stages.enrich_handed_off()
+    enriched = stages.item(result.article_id)
+    assert enriched["status"] == "ENRICHED" and enriched["entity_index"]
+    calls = _operations(stages)
+    # WHEN this container saves its fetch as new, a day later
+    later = _first_record(stages).model_copy(
+        update={"created_at": NOW.replace(day=21), "updated_at": NOW.replace(day=21)}
+    )
+    stages.table.save_fetched(later, new=True)
+    # THEN the put's condition failed and the update wrote the fetch over the item
+    assert calls == ["PutItem", "UpdateItem"]
+    item = stages.item(result.article_id)
+    assert item["status"] == "FETCHED"
+    assert datetime.fromisoformat(item["updated_at"]) == later.updated_at
+    # AND the item keeps what only an update keeps: the first created_at, the attempts so far,
+    # the entity index list for the next enrichment; the enrichment's own values are gone
+    assert datetime.fromisoformat(item["created_at"]) == NOW
+    assert item["attempts"] == enriched["attempts"] + 1
+    assert item["entity_index"] == enriched["entity_index"]
+    assert item["entity_day"] == enriched["entity_day"]
+    assert not {"sentiment", "enriched_key", "handoff_at"} & set(item)
+    assert not item.get("top_entities")
+
+
+def test_the_stage_puts_a_new_article_and_updates_a_known_one(stages: Stages) -> None:
+    calls = _operations(stages)
+    # WHEN an article is fetched for the first time
+    result = stages.fetch.run(IngestMessage(url=URL))
+    # THEN its item is put (then the hand-off mark updates it)
+    article_writes = [name for name in calls if name in {"PutItem", "UpdateItem"}]
+    assert article_writes == ["PutItem", "UpdateItem"]
+    # WHEN it is recorded FAILED and comes again, so the read finds it
+    stages.table.save_failed(
+        article_id=result.article_id,
+        url=URL,
+        canonical_url=None,
+        domain=None,
+        failure=Failure(stage=Stage.FETCH, reason=Reason.HTTP_ERROR, detail="HTTP 503"),
+        at=NOW,
+    )
+    calls.clear()
+    again = stages.fetch.run(IngestMessage(url=URL))
+    # THEN the FETCHED write is an update (no put tried), and the failure is cleared
+    assert again.outcome is Outcome.FETCHED
+    assert [name for name in calls if name in {"PutItem", "UpdateItem"}] == [
+        "UpdateItem",
+        "UpdateItem",
+    ]
+    item = stages.item(result.article_id)
+    assert item["status"] == "FETCHED" and "failure" not in item and item["attempts"] == 3

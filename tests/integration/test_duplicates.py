@@ -352,7 +352,8 @@ class FailOnce:
             raise TransientError(Reason.THROTTLED, "injected", stage=Stage.STORE)
 
 
-@pytest.mark.parametrize("operation", ["BatchWriteItem", "UpdateItem"])
+# The copy's article item is new: its FETCHED write is a conditional PutItem.
+@pytest.mark.parametrize("operation", ["BatchWriteItem", "PutItem"])
 def test_a_retry_in_the_middle_of_registering_a_copy_converges(
     stack: Stack, operation: str
 ) -> None:

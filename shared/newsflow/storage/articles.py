@@ -11,8 +11,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.exceptions import ClientError
 
-from newsflow.aws_errors import translated
+from newsflow.aws_errors import error_code, translated
 from newsflow.models import ArticleRecord, ArticleStatus, EnrichedArticle, Failure, TopEntity
 from newsflow.storage.items import (
     ARTICLE_SK,
@@ -102,11 +103,14 @@ class ArticleTable:
         with translated(f"recording the retry note of {note.article_id}"):
             self._client.put_item(TableName=self.table_name, Item=serialize_item(attributes))
 
-    def save_fetched(self, record: ArticleRecord) -> None:
+    def save_fetched(self, record: ArticleRecord, *, new: bool = False) -> None:
         """Record a successful fetch; clears an earlier failure or enrichment of the article.
 
-        An update, not a put: the list of entity index items written by an earlier enrichment
-        survives, so re-enriching can delete the ones that no longer apply.
+        ``new``: the stage's read found no article item. Then one conditional PutItem writes
+        the item whole (no ``if_not_exists`` or ``REMOVE`` clauses to evaluate; the same write
+        units). If an item appeared since the read, or ``new`` is false, it is an update
+        instead: the list of entity index items written by an earlier enrichment survives, so
+        re-enriching can delete the ones that no longer apply.
         """
         attributes = record.model_dump(mode="json", exclude_none=True)
         # What the item can rebuild on read is not stored (every write is billed per KB).
@@ -118,6 +122,10 @@ class ArticleTable:
         sort_day = record.published or record.created_at.date()
         if record.domain:
             attributes["domain_sk"] = f"{sort_day.isoformat()}#{record.article_id}"
+        if new and self._put_new(
+            record.article_id, attributes, created_at=created_at, truncated=cut_by_the_parser
+        ):
+            return
         self._update(
             record.article_id,
             "recording article",
@@ -131,6 +139,39 @@ class ArticleTable:
                 TRUNCATED_ATTRIBUTE, *dropped,
             ],
         )  # fmt: skip
+
+    def _put_new(
+        self,
+        article_id: str,
+        attributes: Mapping[str, Any],
+        *,
+        created_at: str,
+        truncated: Sequence[str],
+    ) -> bool:
+        """Write the first article item of ``article_id``; ``False`` if one exists already.
+
+        The item is exactly what :meth:`save_fetched`'s update makes of a missing item: the
+        values clamped, ``created_at``, one attempt, the ``truncated`` set when anything was cut.
+        """
+        values, cut = clamp_attributes(attributes)
+        item = {k: v for k, v in values.items() if v is not None}
+        item.update(clamp_attributes({"created_at": created_at})[0])
+        item.update({"pk": article_pk(article_id), "sk": ARTICLE_SK, "attempts": 1})
+        cut_names = sorted({*cut, *truncated})
+        if cut_names:
+            item[TRUNCATED_ATTRIBUTE] = set(cut_names)
+        with translated(f"recording article {article_id}"):
+            try:
+                self._client.put_item(
+                    TableName=self.table_name,
+                    Item=serialize_item(item),
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+            except ClientError as exc:
+                if error_code(exc) == "ConditionalCheckFailedException":
+                    return False
+                raise
+        return True
 
     def mark_handoff(self, article_id: str, at: datetime) -> None:
         """Note that the enrich message went out, so a redelivery does not send it again."""

@@ -119,14 +119,16 @@ class FakeArticles:
     def __init__(self, journal: Journal) -> None:
         self.records: dict[str, ArticleRecord] = {}
         self.retry_notes: dict[str, RetryNote] = {}
+        self.saved_as_new: list[bool] = []  # save_fetched's ``new``, call by call
         self._journal = journal
 
     def get(self, article_id: str) -> ArticleRecord | None:
         self._journal.record("articles.get")
         return self.records.get(article_id)
 
-    def save_fetched(self, record: ArticleRecord) -> None:
+    def save_fetched(self, record: ArticleRecord, *, new: bool = False) -> None:
         self._journal.record("articles.save_fetched")
+        self.saved_as_new.append(new)
         existing = self.records.get(record.article_id)
         self.records[record.article_id] = record.model_copy(
             update={

@@ -222,6 +222,21 @@ def test_force_refetches_and_an_unchanged_text_only_notes_the_check(world: World
     assert record.checked_at == world.clock.now
 
 
+def test_only_a_first_fetch_is_saved_as_a_new_item(world: World) -> None:
+    # GIVEN an article fetched once (the stage's read found no item), then recorded FAILED
+    world.stage.run(IngestMessage(url=URL))
+    world.articles.records[article_id()] = world.articles.records[article_id()].model_copy(
+        update={"status": ArticleStatus.FAILED}
+    )
+    # WHEN it is pushed again (the read finds the item)
+    again = world.stage.run(IngestMessage(url=URL))
+
+    # THEN only the first save may be a put of a new item; the second updates the item
+    assert again.outcome is Outcome.FETCHED
+    assert world.articles.saved_as_new == [True, False]
+    assert world.articles.records[article_id()].attempts == 2
+
+
 def test_a_url_refused_by_its_form_is_failed_not_fetched(world: World) -> None:
     # WHEN a message carries something that is not a usable URL
     result = world.stage.run(IngestMessage(url="ftp://news.example.com/story"))
