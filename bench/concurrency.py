@@ -3,33 +3,33 @@
 Ten loopback hosts (127.0.0.1 to 127.0.0.10, each its own server) add a fixed latency to every
 response, standing in for remote sites. A batch of ten articles, one per host, goes through
 FetchFunction's real handler (loaded from its file as Lambda loads it, robots.txt and the host
-gate on, AWS on moto in-process) once with ``FETCH_CONCURRENCY=1`` (one record after another,
-as before) and once with ``FETCH_CONCURRENCY=10``. Lambda bills the invocation's wall-clock
-duration, so the billed milliseconds per article are the handler's wall time divided by the
-batch size. Each mode first runs one untimed batch so that robots.txt is cached, as in a warm
-container, then ``rounds`` timed batches of fresh URLs.
+gate on) once with ``FETCH_CONCURRENCY=1`` (one record after another, as before) and once with
+``FETCH_CONCURRENCY=10``. Lambda bills the invocation's wall-clock duration, so the billed
+milliseconds per article are the handler's wall time divided by the batch size. Each mode first
+runs one untimed batch so that robots.txt is cached, as in a warm container, then ``rounds``
+timed batches of fresh URLs.
 
-AWS is moto's server in a process of its own on 127.0.0.1, so that S3, DynamoDB and SQS calls
-are network waits for the handler, as they are on Lambda, and moto's own CPU work is not billed
-to the function (in-process moto would add tens of ms of CPU per article that AWS does not).
-The AWS calls the handler makes in the timed batches are counted per operation (botocore hooks
-on the session its clients are created from), and moto's CPU time per batch is read from /proc:
-on one machine, the function and its stand-in for AWS share the cores.
+Nothing but the handler runs in the bench's process. AWS is two moto servers, each in a process
+of its own, as the local stack runs them (:mod:`newsflow_cli.moto_process`): DynamoDB on one
+(the function reaches it through ``AWS_ENDPOINT_URL_DYNAMODB``), S3 and SQS on the other. AWS's
+services are independent; one interpreter serving all three would make S3 and SQS calls queue
+behind DynamoDB's. The S3, DynamoDB and SQS calls are network waits for the handler, as they are
+on Lambda, and moto's own CPU work is not billed to the function. The slow hosts run in a child
+process too (:mod:`bench.slow_hosts`), so their threads do not share the handler's GIL. The AWS
+calls the handler makes in the timed batches are counted per operation (botocore hooks on the
+session its clients are created from), and each moto server's CPU time per batch is read from
+/proc: on one machine, the function and its stand-ins for AWS share the cores.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -38,49 +38,14 @@ import boto3
 
 from bench.fetch_stage import BUCKET, TABLE
 from bench.fetch_stage import _create_resources as create_resources
-from bench.samples import make_page
+from bench.slow_hosts import SlowHosts
 from bench.stats import summary
 from newsflow import settings as newsflow_settings
+from newsflow_cli.moto_process import MotoProcess
 from newsflow_cli.poller import build_sqs_event
 from newsflow_cli.process_stats import process_stats
 
 HOSTS = tuple(f"127.0.0.{i}" for i in range(1, 11))
-
-
-class SlowHost:
-    """One loopback host that answers every request after ``latency_s``."""
-
-    def __init__(self, address: str, latency_s: float, page: bytes) -> None:
-        host = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                time.sleep(host.latency_s)
-                robots = self.path == "/robots.txt"
-                body = b"User-agent: *\nAllow: /\n" if robots else host.page
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain" if robots else "text/html")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                return
-
-        self.latency_s = latency_s
-        self.page = page
-        self._server = ThreadingHTTPServer((address, 0), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self.address = address
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def url(self, path: str) -> str:
-        return f"http://{self.address}:{self.port}{path}"
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 @contextmanager
@@ -119,34 +84,6 @@ class _Context:
 
     def get_remaining_time_in_millis(self) -> int:
         return 60_000
-
-
-@contextmanager
-def _moto_server() -> Iterator[tuple[str, int]]:
-    """moto's server in its own process on a free loopback port; yields its URL and pid."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = Path(sys.executable).with_name("moto_server")
-    process = subprocess.Popen(  # noqa: S603 - our own venv's moto, loopback only
-        [str(server), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}", process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -193,17 +130,22 @@ def run(
 ) -> dict[str, Any]:
     results: dict[str, Any] = {"latency_ms": latency_ms, "batch": len(HOSTS), "rounds": rounds}
     with ExitStack() as stack:
-        hosts = [
-            SlowHost(address, latency_ms / 1000, make_page(i).html)
-            for i, address in enumerate(HOSTS)
-        ]
-        for host in hosts:
-            stack.callback(host.close)
+        hosts = SlowHosts(root, HOSTS, latency_ms)
+        stack.callback(hosts.stop)
         for mode, concurrency in (("sequential", 1), ("concurrent", len(HOSTS))):
-            with (
-                _moto_server() as (endpoint, moto_pid),
-                _environment({"AWS_ENDPOINT_URL": endpoint}),
-            ):
+            with ExitStack() as servers:
+                main, tables = MotoProcess.start_many(2)
+                servers.callback(main.stop)
+                servers.callback(tables.stop)
+                moto_pids = {"moto": main.pid, "moto dynamodb": tables.pid}
+                servers.enter_context(
+                    _environment(
+                        {
+                            "AWS_ENDPOINT_URL": main.endpoint_url,
+                            "AWS_ENDPOINT_URL_DYNAMODB": tables.endpoint_url,
+                        }
+                    )
+                )
                 # the fetch_stage section's bucket, table (from the template) and enrich queue
                 _, _, sqs, enrich = create_resources(root / "template.yaml")
                 ingest = sqs.create_queue(QueueName="bench-ingest")["QueueUrl"]
@@ -227,31 +169,39 @@ def run(
                 with _environment(env):
                     handler = _load_handler(root, f"bench_fetch_{mode}")
                     # untimed: robots.txt of every host cached, clients and parser warmed up
-                    warm = [host.url("/warm") for host in hosts]
+                    warm = [hosts.url(i, "/warm") for i in range(len(HOSTS))]
                     handler.lambda_handler(_event(sqs, ingest, warm), _Context())
                     wall: list[float] = []
                     cpu: list[float] = []
-                    moto_cpu: list[float] = []
+                    moto_cpu: dict[str, list[float]] = {name: [] for name in moto_pids}
                     for round_ in range(rounds):
                         time.sleep(1.1)  # each host's next slot (HostRequestsPerSecond=1) is free
-                        urls = [host.url(f"/story-{round_}") for host in hosts]
+                        urls = [hosts.url(i, f"/story-{round_}") for i in range(len(HOSTS))]
                         event = _event(sqs, ingest, urls)
                         counter.counting = True
-                        moto_before = _cpu_seconds(moto_pid)
+                        moto_before = {n: _cpu_seconds(pid) for n, pid in moto_pids.items()}
                         started, started_cpu = time.perf_counter(), time.process_time()
                         response = handler.lambda_handler(event, _Context())
                         wall.append((time.perf_counter() - started) * 1000)
                         cpu.append((time.process_time() - started_cpu) * 1000)
-                        moto_cpu.append((_cpu_seconds(moto_pid) - moto_before) * 1000)
+                        for name, pid in moto_pids.items():
+                            moto_cpu[name].append((_cpu_seconds(pid) - moto_before[name]) * 1000)
                         counter.counting = False
                         assert response == {"batchItemFailures": []}, response
+                per_article = len(HOSTS)
                 results[mode] = {
-                    "billed_ms_per_article": summary([w / len(hosts) for w in wall]),
-                    "cpu_ms_per_article": summary([c / len(hosts) for c in cpu]),
+                    "billed_ms_per_article": summary([w / per_article for w in wall]),
+                    "cpu_ms_per_article": summary([c / per_article for c in cpu]),
                     "batch_wall_ms": summary(wall),
-                    "moto_cpu_ms_per_article": summary([m / len(hosts) for m in moto_cpu]),
+                    "moto_cpu_ms_per_article": summary(
+                        [sum(batch) / per_article for batch in zip(*moto_cpu.values(), strict=True)]
+                    ),
+                    "moto_cpu_ms_per_article_by_server": {
+                        name: summary([m / per_article for m in values])
+                        for name, values in moto_cpu.items()
+                    },
                     "aws_calls_per_article": {
-                        name: round(count / (rounds * len(hosts)), 2)
+                        name: round(count / (rounds * per_article), 2)
                         for name, count in sorted(counter.calls.items())
                     },
                 }

@@ -600,7 +600,7 @@ def concurrency(r: dict[str, Any]) -> str:
             r[mode]["billed_ms_per_article"]["mean"],
             r[mode]["cpu_ms_per_article"]["mean"],
             r[mode]["batch_wall_ms"]["mean"],
-            r[mode].get("moto_cpu_ms_per_article", {}).get("mean", "-"),
+            _moto_cpu(r[mode]),
             _calls(r[mode].get("aws_calls_per_article", {})),
         ]
         for mode in ("sequential", "concurrent")
@@ -608,7 +608,8 @@ def concurrency(r: dict[str, Any]) -> str:
     intro = (
         f"A batch of {r['batch']} articles on {r['batch']} loopback hosts that each add "
         f"{r['latency_ms']:.0f} ms per response, through FetchFunction's handler (robots.txt "
-        f"and the host gate on, AWS on moto's server in its own process), mean of "
+        f"and the host gate on; AWS on moto, DynamoDB on a server of its own and S3 and SQS on "
+        f"another, each in its own process), mean of "
         f"{r['rounds']} warm batches: **{r['times_fewer_billed_ms']}x fewer billed ms per "
         "article** concurrent than sequential."
     )
@@ -621,6 +622,18 @@ def concurrency(r: dict[str, Any]) -> str:
         "AWS calls / article",
     ]
     return "\n\n".join([intro, _table(header, rows)])
+
+
+def _moto_cpu(mode: dict[str, Any]) -> Any:
+    """moto's CPU per article, all servers, with each server's share when the run has them."""
+    total = mode.get("moto_cpu_ms_per_article", {}).get("mean")
+    if total is None:
+        return "-"
+    servers = mode.get("moto_cpu_ms_per_article_by_server", {})
+    if not servers:
+        return total
+    parts = ", ".join(f"{name} {value['mean']:g}" for name, value in servers.items())
+    return f"{total:g} ({parts})"
 
 
 def _calls(per_operation: dict[str, float]) -> str:
