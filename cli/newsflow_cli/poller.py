@@ -328,7 +328,7 @@ class Poller:
         self.pool.close()
 
     def busy(self) -> int:
-        """Batches being gathered or run right now."""
+        """Batches running right now."""
         return sum(runner.active for runner in self._runners)
 
     def _dispatched(self) -> int:
