@@ -21,7 +21,7 @@ from newsflow.errors import PermanentError
 from newsflow.json_limits import MAX_JSON_DEPTH
 from newsflow.models import parse_enrich_body, parse_ingest_body
 
-from .support import Driver, FakeDns, FaultInjector, ingest_body, update_sets
+from .support import Driver, FakeDns, FaultInjector, ingest_body, puts_item
 from .test_hostile_bodies import Case, Site
 from .test_hostile_bodies import test_hostile_bodies_end_cleanly_and_alone as run_hostile_batch
 
@@ -149,13 +149,14 @@ def test_a_validation_exception_is_recorded_failed_not_retried(
     page_server: Any,
     make_article_page: Callable[..., bytes],
 ) -> None:
-    # GIVEN DynamoDB refusing the FETCHED write as invalid, every time (an item too large, say)
+    # GIVEN DynamoDB refusing the FETCHED write as invalid, every time (an item too large, say);
+    # the article is new, so that write is its conditional PutItem
     faults.fail(
-        "dynamodb.UpdateItem",
+        "dynamodb.PutItem",
         times=-1,
         code="ValidationException",
         http_status=400,
-        match=update_sets("status", "FETCHED"),
+        match=puts_item("status", "FETCHED"),
     )
     url = page_server.add("/story", make_article_page())
 
