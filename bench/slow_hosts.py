@@ -17,8 +17,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from newsflow_cli.moto_process import stop_child
+
 _START_TIMEOUT_SECONDS = 30.0
-_STOP_WAIT_SECONDS = 5.0
 ROBOTS = b"User-agent: *\nAllow: /\n"
 
 
@@ -71,17 +72,7 @@ class SlowHosts:
         return f"http://{self.addresses[index]}:{self.ports[index]}{path}"
 
     def stop(self) -> None:
-        process = self._process
-        if process.poll() is None:
-            assert process.stdin is not None
-            process.stdin.close()
-            try:
-                process.wait(_STOP_WAIT_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        stop_child(self._process)
 
 
 def main(argv: list[str]) -> None:

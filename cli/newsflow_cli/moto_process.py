@@ -76,9 +76,12 @@ class MotoProcess:
         return servers
 
     def stop(self) -> None:
-        process = self._process
-        if process.poll() is not None:
-            return
+        stop_child(self._process)
+
+
+def stop_child(process: subprocess.Popen[str]) -> None:
+    """End a child that exits when its stdin closes; killed if it has not within a few seconds."""
+    if process.poll() is None:
         assert process.stdin is not None
         process.stdin.close()
         try:
@@ -86,8 +89,8 @@ class MotoProcess:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 def main() -> None:
