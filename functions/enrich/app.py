@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from newsflow import snapstart
 from newsflow.enrichment import get_enricher
 from newsflow.language import load_identifier
 from newsflow.models import parse_enrich_body
@@ -27,7 +28,6 @@ from newsflow.observability import RecordReporter
 from newsflow.pipeline import EnrichStage
 from newsflow.records import process_record
 from newsflow.settings import get_enrich_settings
-from newsflow.snapstart import on_restore, snapshot_init
 from newsflow.storage import ArticleTable, DocumentStore
 from newsflow.tracing import make_tracer
 
@@ -83,14 +83,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     )
 
 
-def _renew_after_restore() -> None:
-    """A container restored from a SnapStart snapshot: its own clients and connection pools."""
-    _stage.cache_clear()
-    _stage()
-
-
-on_restore(_renew_after_restore)
-if snapshot_init():
-    # SnapStart snapshots this init: the model, the stage and the language classifier land in it.
-    _stage()
-    load_identifier()
+# SnapStart: the model, the stage and the language classifier land in the snapshot;
+# a restored container rebuilds the stage (its own clients and connection pools).
+snapstart.prepare(_stage, load_identifier)

@@ -30,6 +30,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from newsflow import snapstart
 from newsflow.budget import TimeBudget
 from newsflow.duplicates import DuplicateDetector
 from newsflow.extraction import parse_html
@@ -57,7 +58,6 @@ from newsflow.settings import (
     get_fetch_settings,
     get_politeness_settings,
 )
-from newsflow.snapstart import on_restore, snapshot_init
 from newsflow.storage import ArticleTable, DocumentStore, MessageQueue
 from newsflow.storage.fingerprints import FingerprintIndex
 from newsflow.storage.items import RetryNote
@@ -199,14 +199,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     )
 
 
-def _renew_after_restore() -> None:
-    """A container restored from a SnapStart snapshot: its own clients and connection pools."""
-    _stage.cache_clear()
-    _stage()
-
-
-on_restore(_renew_after_restore)
-if snapshot_init():
-    # SnapStart snapshots this init: the stage and the language classifier land in it.
-    _stage()
-    load_identifier()
+# SnapStart: the stage and the language classifier land in the snapshot; a restored
+# container rebuilds the stage (its own clients and connection pools).
+snapstart.prepare(_stage, load_identifier)

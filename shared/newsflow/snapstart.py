@@ -54,3 +54,22 @@ def on_restore(renew: Callable[[], None]) -> bool:
 
     runtime.register_after_restore(after_restore)
     return True
+
+
+def prepare(stage: Callable[[], object], *warm_ups: Callable[[], object]) -> None:
+    """A handler's SnapStart wiring: a restored container builds its own ``stage`` (new clients
+    and connection pools); the init SnapStart snapshots builds it and runs ``warm_ups`` first.
+
+    ``stage`` is the handler's cached stage builder (``functools.cache``): clearing it drops the
+    snapshot's clients, calling it builds new ones (a loaded model cached elsewhere is kept).
+    """
+
+    def renew() -> None:
+        stage.cache_clear()  # type: ignore[attr-defined]
+        stage()
+
+    on_restore(renew)
+    if snapshot_init():
+        stage()
+        for warm_up in warm_ups:
+            warm_up()
