@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-import boto3
 from moto import mock_aws
 
 from bench.corpus import Page
@@ -41,6 +40,7 @@ from bench.costs import (
     read_units,
     update_write_units,
 )
+from bench.fetch_stage import create_resources
 from bench.site import LoopbackSite
 from newsflow.duplicates import DuplicateDetector
 from newsflow.enrichment import get_enricher
@@ -237,18 +237,9 @@ def run(
     enricher = get_enricher("local")
     outcomes: Counter[str] = Counter()
     with LoopbackSite() as site, mock_aws():
-        raw_dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        raw_s3 = boto3.client("s3", region_name="us-east-1")
-        raw_sqs = boto3.client("sqs", region_name="us-east-1")
-        raw_s3.create_bucket(Bucket=BUCKET)
-        raw_dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=table_props["KeySchema"],
-            AttributeDefinitions=table_props["AttributeDefinitions"],
-            GlobalSecondaryIndexes=table_props["GlobalSecondaryIndexes"],
-            BillingMode="PAY_PER_REQUEST",
+        raw_s3, raw_dynamodb, raw_sqs, queue_url = create_resources(
+            template_path, BUCKET, TABLE, QUEUE
         )
-        queue_url = raw_sqs.create_queue(QueueName=QUEUE)["QueueUrl"]
         dynamodb = cast(Any, MeteredDynamoDB(raw_dynamodb, ledger, index_shapes(table_props)))
         s3 = cast(Any, CountedClient(raw_s3, ledger, "s3"))
         sqs = cast(Any, CountedClient(raw_sqs, ledger, "sqs"))

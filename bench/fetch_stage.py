@@ -43,20 +43,24 @@ PARTS = ("fetch", "parse", "s3", "dynamodb", "sqs")
 DRAIN_EVERY = 25  # moto's SQS slows as a queue fills; empty it between articles, untimed
 
 
-def _create_resources(template_path: Path) -> tuple[Any, Any, Any, str]:
+def create_resources(
+    template_path: Path, bucket: str = BUCKET, table: str = TABLE, queue: str = QUEUE
+) -> tuple[Any, Any, Any, str]:
+    """The bucket, the table (keys and indexes from the template) and the enrich queue, on moto
+    in-process: boto3 clients for S3, DynamoDB and SQS, and the queue's URL."""
     table_props = load_template(template_path)["Resources"]["ArticlesTable"]["Properties"]
     s3 = boto3.client("s3", region_name="us-east-1")
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
     sqs = boto3.client("sqs", region_name="us-east-1")
-    s3.create_bucket(Bucket=BUCKET)
+    s3.create_bucket(Bucket=bucket)
     dynamodb.create_table(
-        TableName=TABLE,
+        TableName=table,
         KeySchema=table_props["KeySchema"],
         AttributeDefinitions=table_props["AttributeDefinitions"],
         GlobalSecondaryIndexes=table_props["GlobalSecondaryIndexes"],
         BillingMode="PAY_PER_REQUEST",
     )
-    queue_url = sqs.create_queue(QueueName=QUEUE)["QueueUrl"]
+    queue_url = sqs.create_queue(QueueName=queue)["QueueUrl"]
     return s3, dynamodb, sqs, queue_url
 
 
@@ -73,7 +77,7 @@ def run(pages: list[Page], template_path: Path, progress: Any = None) -> dict[st
 
     policy = FetchPolicy.model_validate({"NEWSFLOW_ALLOW_LOOPBACK": True})
     with LoopbackSite() as site, mock_aws():
-        s3, dynamodb, sqs, queue_url = _create_resources(template_path)
+        s3, dynamodb, sqs, queue_url = create_resources(template_path)
         stage = FetchStage(
             fetcher=cast(Any, TimedProxy(SafeFetcher(policy), "fetch", split)),
             parse=parse,
