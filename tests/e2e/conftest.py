@@ -2,7 +2,7 @@
 
 Starting it costs several seconds (moto's CloudFormation import, spaCy in each enrich worker),
 so it is shared; each test that changes state uses URLs of its own. The poller's worker
-processes are stopped at the end of the session.
+processes are stopped at the end of the test run.
 """
 
 from __future__ import annotations
