@@ -1,4 +1,4 @@
-"""One local stack for the whole e2e session: moto server + template + page server + poller.
+"""One local stack for the whole e2e run: moto server + template + page server + poller.
 
 Starting it costs several seconds (moto's CloudFormation import, spaCy in each enrich worker),
 so it is shared; each test that changes state uses URLs of its own. The poller's worker
