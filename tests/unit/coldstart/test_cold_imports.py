@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,16 +50,21 @@ def imported_modules(function: str, **environment: str) -> set[str]:
     env.update(LAMBDA_LIKE_ENV)
     env["LAMBDA_TASK_ROOT"] = str(function_dir)
     env.update(environment)
+    return set(last_json_line(["-c", PROBE, str(function_dir / "app.py")], env, timeout=120))
+
+
+def last_json_line(command: list[str], env: dict[str, str], *, timeout: float = 180) -> Any:
+    """Run this interpreter with ``command`` in a fresh process; the JSON of its last line."""
     completed = subprocess.run(
-        [sys.executable, "-c", PROBE, str(function_dir / "app.py")],
+        [sys.executable, *command],
         capture_output=True,
         text=True,
         env=env,
         cwd=ROOT,
         check=True,
-        timeout=120,
+        timeout=timeout,
     )
-    return set(json.loads(completed.stdout.strip().splitlines()[-1]))
+    return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 # Each is a few hundred milliseconds of import that the records never use.

@@ -6,13 +6,10 @@ Each check runs in a fresh interpreter: in this one, earlier tests have built th
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-from .test_cold_imports import LAMBDA_LIKE_ENV, ROOT
+from .test_cold_imports import LAMBDA_LIKE_ENV, ROOT, last_json_line
 
 HERE = Path(__file__).resolve().parent
 
@@ -51,19 +48,6 @@ def _clean_environment(**extra: str) -> dict[str, str]:
     return env
 
 
-def _last_json_line(command: list[str], env: dict[str, str]) -> object:
-    completed = subprocess.run(
-        [sys.executable, *command],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        check=True,
-        timeout=180,
-    )
-    return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
 def test_importing_a_handler_builds_none_of_newsflows_message_and_document_models() -> None:
     for function in ("fetch", "enrich"):
         function_dir = ROOT / "functions" / function
@@ -72,7 +56,7 @@ def test_importing_a_handler_builds_none_of_newsflows_message_and_document_model
             LAMBDA_TASK_ROOT=str(function_dir),
             POWERTOOLS_TRACE_DISABLED="true",
         )
-        built = _last_json_line(["-c", BUILT_AT_IMPORT, str(function_dir / "app.py")], env)
+        built = last_json_line(["-c", BUILT_AT_IMPORT, str(function_dir / "app.py")], env)
 
         assert isinstance(built, list)
         assert not [
@@ -90,7 +74,7 @@ def test_a_fetch_batch_builds_no_model_in_its_threads_and_never_the_enrichment_m
         POWERTOOLS_TRACE_DISABLED="true",
         POWERTOOLS_METRICS_NAMESPACE="newsflow",
     )
-    outcome = _last_json_line([str(HERE / "first_batch_probe.py")], env)
+    outcome = last_json_line([str(HERE / "first_batch_probe.py")], env)
 
     assert isinstance(outcome, dict)
     # the batch did run its records: fetched, failed for good, rejected and one to retry
